@@ -1,0 +1,63 @@
+# dailypapers: `make demo` serves the bundled sample on http://127.0.0.1:8000; `make test` runs every test.
+# Both build .venv/ from the pinned constraints first, on any machine with python3 >= 3.11.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SAMPLE := sample
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo demo-data serve test test-fast lint fmt lock system-deps clean bench
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the browser tests and benchmarks drive: Chromium (Playwright) and wrk.
+system-deps:
+	@if command -v chromium >/dev/null && command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk >/dev/null; \
+	else echo "note: install Debian's chromium and wrk for the browser tests and benchmarks"; fi
+
+demo-data: install
+	$(BIN)/dailypapers init
+	$(BIN)/dailypapers import --quiet $(SAMPLE)/hf_daily_papers.sample.jsonl.gz
+	$(BIN)/dailypapers import --quiet $(SAMPLE)/arxiv.sample.jsonl.gz
+
+demo: demo-data
+	$(BIN)/dailypapers serve --host $(HOST) --port $(PORT)
+
+test: install system-deps
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --durations=15
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not postgres and not browser and not slow" -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/codespell src tests docs README.md CHANGELOG.md
+
+fmt: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+# Re-pin every dependency to what a fresh resolve picks today.
+lock:
+	rm -rf /tmp/dailypapers-lock && $(PYTHON) -m venv /tmp/dailypapers-lock
+	/tmp/dailypapers-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/dailypapers-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+bench: install system-deps
+	$(BIN)/python bench/import.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,5 @@
+"""`python -m dailypapers` runs the command-line interface."""
+
+from dailypapers.cli import main
+
+main()

@@ -1,0 +1,259 @@
+"""The command line: init, migrate, import, serve, stats, config show; maps errors to messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dailypapers import __version__
+from dailypapers.config import CONFIG_FILE_ENV, Settings, describe_settings, load_settings
+from dailypapers.domain import ImportCounts
+from dailypapers.errors import DailyPapersError
+from dailypapers.ingest.formats import FORMATS
+from dailypapers.ingest.importer import import_file
+from dailypapers.secret_key import write_secret_key
+from dailypapers.services import Services, build, require_current_schema, secret_key
+from dailypapers.store.migrate import upgrade
+from dailypapers.store.stats import compute_stats
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State:
+    def __init__(self, config_file: Path | None, debug: bool) -> None:
+        self.config_file = config_file
+        self.debug = debug
+
+    def settings(self) -> Settings:
+        try:
+            return load_settings(self.config_file)
+        except (FileNotFoundError, ValueError) as exc:
+            raise click.ClickException(f"bad settings: {exc}") from exc
+
+
+@contextmanager
+def _services(state: _State) -> Iterator[Services]:
+    services = build(state.settings())
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@contextmanager
+def _friendly_errors(state: _State) -> Iterator[None]:
+    try:
+        yield
+    except DailyPapersError as exc:
+        if state.debug:
+            raise
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dailypapers")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_FILE_ENV,
+    help="TOML settings file (also DAILYPAPERS_CONFIG_FILE). Environment variables override it.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of short error messages.")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None, debug: bool) -> None:
+    """dailypapers: a self-hostable research-papers hub."""
+    ctx.obj = _State(config_file, debug)
+
+
+@main.command()
+@click.pass_obj
+def init(state: _State) -> None:
+    """Create the data directory and secret key, and bring the schema up to date."""
+    settings = state.settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if write_secret_key(settings.secret_key_path):
+        click.echo(f"wrote a new secret key to {settings.secret_key_path} (mode 0600)")
+    else:
+        click.echo(f"kept the existing secret key in {settings.secret_key_path}")
+    with _friendly_errors(state), _services(state) as services:
+        applied = upgrade(services.db)
+        click.echo(f"database {services.db.url}: {_applied_text(applied)}")
+
+
+@main.command()
+@click.pass_obj
+def migrate(state: _State) -> None:
+    """Apply pending schema migrations."""
+    with _friendly_errors(state), _services(state) as services:
+        click.echo(f"database {services.db.url}: {_applied_text(upgrade(services.db))}")
+
+
+def _applied_text(applied: list[str]) -> str:
+    return f"applied migrations {', '.join(applied)}" if applied else "schema is up to date"
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Force the record format instead of detecting it from the first records.",
+)
+@click.option(
+    "--rejects",
+    "reject_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write rejected records (default: DATA_DIR/rejects/FILE.rejects.jsonl).",
+)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), help="Records per transaction.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def import_command(
+    state: _State,
+    file: Path,
+    fmt: str | None,
+    reject_path: Path | None,
+    batch_size: int | None,
+    quiet: bool,
+) -> None:
+    """Import papers from a JSON-lines FILE (plain or .gz).
+
+    Formats: Hugging Face daily-papers records (hf), arXiv metadata records (arxiv), and Kaggle's
+    arxiv-metadata-oai-snapshot (kaggle). Re-importing is safe: unchanged papers are not rewritten.
+    """
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        rejects = reject_path or services.data_dir / "rejects" / f"{file.name}.rejects.jsonl"
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        total = file.stat().st_size
+        show_bar = not quiet and sys.stderr.isatty()
+        with click.progressbar(
+            length=total, label=f"importing {file.name}", file=sys.stderr, hidden=not show_bar
+        ) as bar:
+            done = 0
+
+            def progress(bytes_read: int, counts: ImportCounts) -> None:
+                nonlocal done
+                bar.update(bytes_read - done)
+                done = bytes_read
+
+            try:
+                report = import_file(
+                    services.db,
+                    file,
+                    fmt=fmt,  # type: ignore[arg-type]
+                    batch_size=batch_size or services.import_batch_size,
+                    max_field_chars=services.import_max_field_chars,
+                    reject_path=rejects,
+                    progress=progress,
+                )
+            except KeyboardInterrupt:
+                raise click.ClickException(
+                    "interrupted: whole batches were kept; run the same import again to finish"
+                ) from None
+    counts = report.counts
+    rate = counts.papers_seen / report.seconds if report.seconds > 0 else 0.0
+    click.echo(
+        f"{file.name} ({report.format}): {counts.lines:,} lines, {counts.papers_seen:,} papers "
+        f"({counts.papers_changed:,} new or changed), {counts.featured_changed:,} featured "
+        f"listings new or changed over {report.featured_days:,} featured days, "
+        f"{counts.rejects:,} rejected, in {report.seconds:.1f} s ({rate:,.0f} papers/s)"
+    )
+    if report.reject_path:
+        click.echo(f"rejected records, with line numbers and reasons: {report.reject_path}")
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--access-log/--no-access-log", default=False, show_default=True)
+@click.pass_obj
+def serve(state: _State, host: str, port: int, workers: int, access_log: bool) -> None:
+    """Serve the site and the JSON API (refuses to start while migrations are pending)."""
+    import uvicorn
+
+    settings = state.settings()
+    with _friendly_errors(state):
+        secret_key(settings)
+        with _services(state) as services:
+            require_current_schema(services.db)
+    if state.config_file is not None:
+        os.environ[CONFIG_FILE_ENV] = str(state.config_file.resolve())
+    click.echo(f"serving on http://{host}:{port} with {workers} worker(s)")
+    uvicorn.run(
+        "dailypapers.web.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="warning",
+        proxy_headers=True,
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def stats(state: _State, as_json: bool) -> None:
+    """Show counts, date ranges and the database size."""
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        result = compute_stats(services.db)
+    facts: dict[str, Any] = {
+        "backend": result.backend,
+        "papers": result.papers,
+        "authors": result.authors,
+        "featured papers": result.featured,
+        "featured days": result.featured_days,
+        "published": _range(result.first_published, result.last_published),
+        "featured": _range(result.first_featured, result.last_featured),
+        "last import": result.last_ingest_at.isoformat() if result.last_ingest_at else "never",
+        "database size": _size(result.database_bytes),
+    }
+    if as_json:
+        click.echo(json.dumps(facts, indent=2))
+        return
+    width = max(len(k) for k in facts)
+    for key, value in facts.items():
+        click.echo(
+            f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}"
+        )
+
+
+def _range(first: object, last: object) -> str:
+    return f"{first} to {last}" if first else "none"
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "unknown"
+    return f"{size / 1e6:,.1f} MB"
+
+
+@main.group()
+def config() -> None:
+    """Inspect the effective settings."""
+
+
+@config.command("show")
+@click.pass_obj
+def config_show(state: _State) -> None:
+    """Print every setting with its effective value; secrets are masked."""
+    for name, value in describe_settings(state.settings()).items():
+        click.echo(f"{name} = {value}")

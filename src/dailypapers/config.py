@@ -1,0 +1,153 @@
+"""Settings: typed, documented, read from DAILYPAPERS_* variables and an optional TOML file.
+
+Only the composition root (services), web/app.py and cli.py import this module; lower code
+receives plain values. There is no module-level settings object.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "DAILYPAPERS_CONFIG_FILE"
+
+
+class Settings(BaseSettings):
+    """Every setting dailypapers reads. Each field's description is its documentation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DAILYPAPERS_", extra="forbid", validate_default=True, frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite file, the secret key, reject files and derived indexes.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the store. Empty means the embedded default, "
+            "sqlite:///DATA_DIR/dailypapers.sqlite3. For PostgreSQL use "
+            "postgresql+psycopg://user@host:5432/dbname."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs tokens and sessions. Empty means the key file that `dailypapers init` "
+            "writes into the data directory. Placeholders and keys under 32 characters are refused."
+        ),
+    )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="Read the secret key from this file instead (e.g. a mounted secret).",
+    )
+    environment: Literal["production", "development"] = Field(
+        default="production",
+        description="'development' allows a short or placeholder secret key; never on a server.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the site, used in feeds, emails and absolute links.",
+    )
+    site_name: str = Field(
+        default="dailypapers", description="Name shown in page titles and feeds."
+    )
+    trending_half_life_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description="Half-life of a vote in the trending score: a vote this old counts half.",
+    )
+    trending_window_days: int = Field(
+        default=7, ge=1, le=365, description="How far back trending looks for votes and papers."
+    )
+    import_batch_size: int = Field(
+        default=5000, ge=1, le=100_000, description="Records written per transaction on import."
+    )
+    import_max_field_chars: int = Field(
+        default=100_000,
+        ge=1_000,
+        description="A record with any text field longer than this is rejected as corrupt.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Logging threshold."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_is_default(cls, value: str | None) -> str | None:
+        return value or None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dailypapers.sqlite3').resolve()}"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.data_dir / "secret_key"
+
+
+SECRET_FIELDS = frozenset({"secret_key"})
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings: overrides first, then DAILYPAPERS_* variables, then the TOML file.
+
+    The TOML file is `config_file`, else the file named by DAILYPAPERS_CONFIG_FILE, else none.
+    """
+    if config_file is None and os.environ.get(CONFIG_FILE_ENV):
+        config_file = Path(os.environ[CONFIG_FILE_ENV])
+    if config_file is None:
+        return Settings(**overrides)
+    if not config_file.is_file():
+        raise FileNotFoundError(f"config file not found: {config_file}")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=config_file)
+
+    return FileSettings(**overrides)
+
+
+def describe_settings(settings: Settings) -> dict[str, str]:
+    """The effective settings as text, secrets masked, for `config show`."""
+    shown: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if name in SECRET_FIELDS:
+            shown[name] = "********" if value is not None else "(from key file)"
+        elif name == "database_url":
+            shown[name] = _mask_url_password(settings.effective_database_url)
+        else:
+            shown[name] = "" if value is None else str(value)
+    return shown
+
+
+def _mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, has_password, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':********' if has_password else ''}@{host}"

@@ -1,0 +1,171 @@
+"""Plain domain values: papers, authors, featured listings. No I/O, stdlib only."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# New-style ids (0704.0001 onwards) and old-style archive/YYMMNNN ids, both without version.
+_NEW_ID = re.compile(r"^\d{4}\.\d{4,5}$")
+_OLD_ID = re.compile(r"^[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7}$")
+_VERSIONED = re.compile(r"^(?P<id>.+?)v(?P<version>\d+)$")
+
+
+def split_arxiv_id(raw: str) -> tuple[str, int | None]:
+    """Return (arxiv_id without version, version or None) for an id or abs/pdf URL.
+
+    Raises ValueError when the text is not an arXiv identifier.
+    """
+    text = raw.strip()
+    for prefix in ("https://", "http://"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    for host in ("arxiv.org/abs/", "arxiv.org/pdf/", "www.arxiv.org/abs/", "www.arxiv.org/pdf/"):
+        if text.startswith(host):
+            text = text[len(host) :]
+    text = text.removeprefix("arXiv:").removeprefix("arxiv:").removesuffix(".pdf")
+    version: int | None = None
+    match = _VERSIONED.match(text)
+    if match and (_NEW_ID.match(match["id"]) or _OLD_ID.match(match["id"])):
+        text, version = match["id"], int(match["version"])
+    if not (_NEW_ID.match(text) or _OLD_ID.match(text)):
+        raise ValueError(f"not an arXiv identifier: {raw[:80]!r}")
+    return text, version
+
+
+def is_arxiv_id(text: str) -> bool:
+    return bool(_NEW_ID.match(text) or _OLD_ID.match(text))
+
+
+def author_key(name: str) -> str:
+    """Fold an author name for matching: case, accents and spacing do not matter."""
+    if name.isascii():
+        return " ".join(name.casefold().split())
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    version: int
+    submitted_at: datetime | None = None
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturedRecord:
+    """A paper's place on a community list: the day, who put it there, and imported counts."""
+
+    featured_on: date
+    upvotes_baseline: int = 0
+    comments_baseline: int = 0
+    submitter_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRecord:
+    """One incoming paper, normalised from any source, before it meets the store."""
+
+    arxiv_id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    version: int | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    categories: tuple[str, ...] = ()
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    license: str | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+    versions: tuple[VersionRecord, ...] = ()
+    featured: FeaturedRecord | None = None
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    version: int
+    submitted_at: datetime | None
+    withdrawn: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Featured:
+    featured_on: date
+    submitter_name: str | None
+    upvotes_baseline: int
+    comments_baseline: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """A paper as the store knows it, with its shown counts (baseline plus local)."""
+
+    arxiv_id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    latest_version: int | None
+    published_at: datetime | None
+    updated_at: datetime | None
+    primary_category: str | None
+    categories: tuple[str, ...]
+    comment: str | None
+    journal_ref: str | None
+    doi: str | None
+    license: str | None
+    code_url: str | None
+    project_url: str | None
+    change_seq: int
+    featured: Featured | None = None
+    upvotes: int = 0
+    num_comments: int = 0
+    versions: tuple[Version, ...] = field(default=())
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return any(v.withdrawn for v in self.versions if v.version == self.latest_version)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    """What one import did: lines read, papers written, featured listings, rejects."""
+
+    lines: int = 0
+    papers_seen: int = 0
+    papers_changed: int = 0
+    featured_changed: int = 0
+    rejects: int = 0
+
+    def __add__(self, other: ImportCounts) -> ImportCounts:
+        return ImportCounts(
+            lines=self.lines + other.lines,
+            papers_seen=self.papers_seen + other.papers_seen,
+            papers_changed=self.papers_changed + other.papers_changed,
+            featured_changed=self.featured_changed + other.featured_changed,
+            rejects=self.rejects + other.rejects,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    papers: int
+    authors: int
+    featured: int
+    featured_days: int
+    first_published: date | None
+    last_published: date | None
+    first_featured: date | None
+    last_featured: date | None
+    last_ingest_at: datetime | None
+    database_bytes: int | None
+    backend: str

@@ -1,0 +1,25 @@
+"""The error types services raise; web and cli map them once to responses and messages."""
+
+
+class DailyPapersError(Exception):
+    """Base of every error the application raises on purpose."""
+
+
+class NotFound(DailyPapersError):
+    """The thing asked for does not exist."""
+
+
+class InvalidRequest(DailyPapersError):
+    """The input is malformed or out of range."""
+
+
+class Conflict(DailyPapersError):
+    """The request clashes with the current state."""
+
+
+class SourceUnavailable(DailyPapersError):
+    """An upstream (arXiv, Hugging Face) could not be reached or answered badly."""
+
+
+class ConfigurationError(DailyPapersError):
+    """The settings are unusable: a bad value, a placeholder secret, a pending migration."""

@@ -1,0 +1,121 @@
+"""Reading papers: one paper, a featured day, the neighbouring days. Returns domain values only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+
+from dailypapers.domain import Featured, Paper, Version
+from dailypapers.errors import NotFound
+from dailypapers.store.schema import comments, featured, paper_versions, papers, votes
+
+_local_votes = (
+    select(func.count())
+    .where(votes.c.arxiv_id == papers.c.arxiv_id)
+    .correlate(papers)
+    .scalar_subquery()
+)
+_local_comments = (
+    select(func.count())
+    .where(comments.c.arxiv_id == papers.c.arxiv_id, comments.c.deleted_at.is_(None))
+    .correlate(papers)
+    .scalar_subquery()
+)
+_upvotes = (func.coalesce(featured.c.upvotes_baseline, 0) + _local_votes).label("upvotes")
+_num_comments = (func.coalesce(featured.c.comments_baseline, 0) + _local_comments).label(
+    "num_comments"
+)
+
+
+def paper_select() -> Select[Any]:
+    """Papers with their featured listing and shown counts (imported baseline plus local rows)."""
+    return select(
+        papers,
+        featured.c.featured_on,
+        featured.c.submitter_name,
+        featured.c.upvotes_baseline,
+        featured.c.comments_baseline,
+        _upvotes,
+        _num_comments,
+    ).select_from(papers.outerjoin(featured, featured.c.arxiv_id == papers.c.arxiv_id))
+
+
+def paper_from_row(row: Any, versions: Sequence[Version] = ()) -> Paper:
+    mapping = row._mapping
+    featured_on = mapping["featured_on"]
+    return Paper(
+        arxiv_id=mapping["arxiv_id"],
+        title=mapping["title"],
+        abstract=mapping["abstract"],
+        authors=tuple(json.loads(mapping["authors"])),
+        latest_version=mapping["latest_version"],
+        published_at=mapping["published_at"],
+        updated_at=mapping["updated_at"],
+        primary_category=mapping["primary_category"],
+        categories=tuple(mapping["categories"].split()),
+        comment=mapping["comment"],
+        journal_ref=mapping["journal_ref"],
+        doi=mapping["doi"],
+        license=mapping["license"],
+        code_url=mapping["code_url"],
+        project_url=mapping["project_url"],
+        change_seq=mapping["change_seq"],
+        featured=Featured(
+            featured_on=featured_on,
+            submitter_name=mapping["submitter_name"],
+            upvotes_baseline=mapping["upvotes_baseline"],
+            comments_baseline=mapping["comments_baseline"],
+        )
+        if featured_on is not None
+        else None,
+        upvotes=int(mapping["upvotes"]),
+        num_comments=int(mapping["num_comments"]),
+        versions=tuple(versions),
+    )
+
+
+def get_paper(conn: Connection, arxiv_id: str) -> Paper:
+    """The paper with its versions; raises NotFound."""
+    row = conn.execute(paper_select().where(papers.c.arxiv_id == arxiv_id)).first()
+    if row is None:
+        raise NotFound(f"paper {arxiv_id} is not in this hub")
+    versions = [
+        Version(version=v, submitted_at=at, withdrawn=bool(withdrawn))
+        for v, at, withdrawn in conn.execute(
+            select(
+                paper_versions.c.version, paper_versions.c.submitted_at, paper_versions.c.withdrawn
+            )
+            .where(paper_versions.c.arxiv_id == arxiv_id)
+            .order_by(paper_versions.c.version)
+        ).tuples()
+    ]
+    return paper_from_row(row, versions)
+
+
+def latest_featured_day(conn: Connection) -> date | None:
+    """The newest day with a visible featured paper."""
+    return conn.execute(
+        select(featured.c.featured_on)
+        .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+        .where(papers.c.hidden.is_(False))
+        .order_by(featured.c.featured_on.desc())
+        .limit(1)
+    ).scalar()
+
+
+def list_featured_day(
+    conn: Connection, day: date, *, limit: int = 100, offset: int = 0
+) -> list[Paper]:
+    """A day's featured papers, most upvoted first (ties: newest id first)."""
+    rows = conn.execute(
+        paper_select()
+        .where(featured.c.featured_on == day, papers.c.hidden.is_(False))
+        .order_by(_upvotes.desc(), papers.c.arxiv_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [paper_from_row(row) for row in rows]

@@ -1,0 +1,1 @@
+"""Alembic migration history: numbered, append-only, run on both backends."""

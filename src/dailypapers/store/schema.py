@@ -1,0 +1,225 @@
+"""The tables, as SQLAlchemy Core metadata. Migrations create them; a test checks the two agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Sequence,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both backends (SQLite keeps naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+# On PostgreSQL change_seq comes from this sequence; on SQLite a writer holds the only write lock,
+# so max + 1 is taken inside the write transaction (see store/papers.py: next_change_seq).
+paper_change_seq = Sequence("paper_change_seq", metadata=metadata)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("latest_version", Integer, nullable=True),
+    Column("title", Text, nullable=False),
+    Column("abstract", Text, nullable=False),
+    # JSON list of names in order: the cards' fast path. The normalised link is paper_authors.
+    Column("authors", Text, nullable=False),
+    Column("published_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Column("primary_category", String(64), nullable=True),
+    Column("categories", Text, nullable=False, server_default=""),
+    Column("comment", Text, nullable=True),
+    Column("journal_ref", Text, nullable=True),
+    Column("doi", Text, nullable=True),
+    Column("license", Text, nullable=True),
+    Column("code_url", Text, nullable=True),
+    Column("project_url", Text, nullable=True),
+    Column("hidden", Boolean, nullable=False, server_default="0"),
+    Column("change_seq", BigInteger, nullable=False),
+    Column("ingested_at", UtcDateTime, nullable=False),
+    Index(None, "change_seq"),
+    Index(None, "published_at"),
+)
+
+paper_versions = Table(
+    "paper_versions",
+    metadata,
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("submitted_at", UtcDateTime, nullable=True),
+    Column("withdrawn", Boolean, nullable=False, server_default="0"),
+)
+
+authors = Table(
+    "authors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    # author_key(name): case- and accent-folded, what author pages match on.
+    Column("name_key", Text, nullable=False, index=True),
+)
+
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("author_id", Integer, ForeignKey("authors.id"), nullable=False, index=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=True, unique=True),
+    Column("username", String(64), nullable=True, unique=True),
+    Column("display_name", Text, nullable=True),
+    Column("is_admin", Boolean, nullable=False, server_default="0"),
+    Column("suspended_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("deleted_at", UtcDateTime, nullable=True),
+)
+
+featured = Table(
+    "featured",
+    metadata,
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), primary_key=True),
+    Column("featured_on", Date, nullable=False, index=True),
+    Column("submitted_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    # Who submitted it where no local user did (an imported record's HF username).
+    Column("submitter_name", Text, nullable=True),
+    # Imported counts without voters: shown count = baseline + local rows. Not bumping change_seq.
+    Column("upvotes_baseline", Integer, nullable=False, server_default="0"),
+    Column("comments_baseline", Integer, nullable=False, server_default="0"),
+    Column("source", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "arxiv_id", "created_at"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("edited_at", UtcDateTime, nullable=True),
+    Column("deleted_at", UtcDateTime, nullable=True),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("frequency", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("token_version", Integer, nullable=False, server_default="1"),
+    Column("consent_at", UtcDateTime, nullable=True),
+    Column("consent_ip", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("unsubscribed_at", UtcDateTime, nullable=True),
+)
+
+digest_deliveries = Table(
+    "digest_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("period", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message_id", Text, nullable=True),
+    Column("claimed_at", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("subscriber_id", "period"),
+)
+
+paper_vectors = Table(
+    "paper_vectors",
+    metadata,
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), primary_key=True),
+    Column("model_id", String(128), primary_key=True),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    # sha256 of the embedded text: a title or abstract change makes the vector stale.
+    Column("text_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("lines", Integer, nullable=False, server_default="0"),
+    Column("papers_seen", Integer, nullable=False, server_default="0"),
+    Column("papers_changed", Integer, nullable=False, server_default="0"),
+    Column("featured_changed", Integer, nullable=False, server_default="0"),
+    Column("rejects", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=True),
+)

@@ -1,0 +1,1 @@
+"""The web surface: HTML pages and the JSON API, thin twins over the same service calls."""
