@@ -9,7 +9,7 @@ SAMPLE := sample
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo demo-data serve test test-fast lint fmt lock system-deps clean bench
+.PHONY: install demo demo-data test test-fast lint fmt docs lock system-deps clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/codespell src tests docs README.md CHANGELOG.md
+
+docs: install
+	$(BIN)/python tools/gen_docs.py
 
 fmt: install
 	$(BIN)/ruff format src tests bench

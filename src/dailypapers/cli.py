@@ -117,6 +117,11 @@ def _applied_text(applied: list[str]) -> str:
 )
 @click.option("--batch-size", type=click.IntRange(1, 100_000), help="Records per transaction.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--single-process",
+    is_flag=True,
+    help="Parse in this process instead of a second one: slower, a little less memory.",
+)
 @click.pass_obj
 def import_command(
     state: _State,
@@ -125,6 +130,7 @@ def import_command(
     reject_path: Path | None,
     batch_size: int | None,
     quiet: bool,
+    single_process: bool,
 ) -> None:
     """Import papers from a JSON-lines FILE (plain or .gz).
 
@@ -156,6 +162,7 @@ def import_command(
                     max_field_chars=services.import_max_field_chars,
                     reject_path=rejects,
                     progress=progress,
+                    parse_in_subprocess=not single_process,
                 )
             except KeyboardInterrupt:
                 raise click.ClickException(

@@ -91,7 +91,7 @@ def get_paper(conn: Connection, arxiv_id: str) -> Paper:
             )
             .where(paper_versions.c.arxiv_id == arxiv_id)
             .order_by(paper_versions.c.version)
-        ).tuples()
+        )
     ]
     return paper_from_row(row, versions)
 

@@ -1,7 +1,9 @@
 """Writing papers: batched, idempotent upserts of papers, authors, versions and featured listings.
 
-A re-imported record that changes nothing writes nothing and keeps its change_seq. A record with an
-older version than the stored one fills gaps but never overwrites newer text.
+Merge rule: a record replaces the stored text only when it is newer (a higher version, or the same
+version with a later `updated_at`); otherwise it only fills fields the store lacks. So importing
+several sources, in any order and any number of times, settles on one state: a re-import writes
+nothing and keeps each paper's change_seq.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, case, func, literal_column, or_, select, text
+from sqlalchemy import Connection, Insert, and_, case, func, literal_column, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,9 +32,9 @@ from dailypapers.store.schema import (
 # Keep IN-lists and multi-row VALUES under SQLite's 32,766 bound-parameter limit.
 _IN_CHUNK = 5_000
 
-# Always overwritten by a same-or-newer version.
+# Overwritten by a newer record.
 _REPLACED = ("title", "abstract", "authors", "latest_version")
-# Overwritten by a same-or-newer version only when it carries a value; otherwise gaps are filled.
+# Overwritten by a newer record when it carries a value; otherwise only gaps are filled.
 _MERGED = (
     "published_at",
     "updated_at",
@@ -82,7 +84,7 @@ def upsert_papers(
         arxiv_id: json.loads(names)
         for arxiv_id, names in conn.execute(
             select(papers.c.arxiv_id, papers.c.authors).where(papers.c.change_seq == seq)
-        ).tuples()
+        )
     }
     if changed:
         _replace_author_links(conn, changed)
@@ -95,9 +97,16 @@ def _newest_per_id(records: Iterable[PaperRecord]) -> list[PaperRecord]:
     newest: dict[str, PaperRecord] = {}
     for record in records:
         seen = newest.get(record.arxiv_id)
-        if seen is None or (record.version or 0) >= (seen.version or 0):
+        if seen is None or _is_newer(record, seen):
             newest[record.arxiv_id] = record
     return list(newest.values())
+
+
+def _is_newer(record: PaperRecord, than: PaperRecord) -> bool:
+    """The same rule as the SQL upsert, for duplicates inside one batch."""
+    if (record.version or 0) != (than.version or 0):
+        return (record.version or 0) > (than.version or 0)
+    return bool(record.updated_at and than.updated_at and record.updated_at > than.updated_at)
 
 
 def _paper_row(record: PaperRecord, seq: int, now: datetime) -> dict[str, Any]:
@@ -133,8 +142,12 @@ def _papers_upsert(conn: Connection) -> Insert:
     stmt = _insert(conn, papers)
     new = stmt.excluded
     zero: ColumnElement[int] = literal_column("0")
-    is_newer = func.coalesce(new.latest_version, zero) >= func.coalesce(
-        papers.c.latest_version, zero
+    new_version = func.coalesce(new.latest_version, zero)
+    old_version = func.coalesce(papers.c.latest_version, zero)
+    # NULL updated_at compares as unknown, which CASE treats as false: no claim to be newer.
+    is_newer = or_(
+        new_version > old_version,
+        and_(new_version == old_version, new.updated_at > papers.c.updated_at),
     )
     merged: dict[str, ColumnElement[Any]] = {}
     for name in _REPLACED:
@@ -169,13 +182,13 @@ def _replace_author_links(conn: Connection, names_by_paper: dict[str, list[str]]
     author_ids: dict[str, int] = {}
     for chunk in _chunks(all_names, _IN_CHUNK):
         rows = conn.execute(select(authors.c.name, authors.c.id).where(authors.c.name.in_(chunk)))
-        author_ids.update((name, int(author_id)) for name, author_id in rows.tuples())
+        author_ids.update((name, int(author_id)) for name, author_id in rows)
     missing = [name for name in all_names if name not in author_ids]
     stmt = _insert(conn, authors).on_conflict_do_nothing(index_elements=[authors.c.name])
     execute_many(conn, stmt, [{"name": n, "name_key": author_key(n)} for n in missing])
     for chunk in _chunks(missing, _IN_CHUNK):
         rows = conn.execute(select(authors.c.name, authors.c.id).where(authors.c.name.in_(chunk)))
-        author_ids.update((name, int(author_id)) for name, author_id in rows.tuples())
+        author_ids.update((name, int(author_id)) for name, author_id in rows)
     links = [
         {"arxiv_id": arxiv_id, "position": position, "author_id": author_ids[name]}
         for arxiv_id, names in names_by_paper.items()
@@ -193,7 +206,7 @@ def _replace_author_links_pg(conn: Connection, names_by_paper: dict[str, list[st
     found = conn.execute(
         text("SELECT name, id FROM authors WHERE name = ANY(:names)"), {"names": all_names}
     )
-    author_ids = {name: int(author_id) for name, author_id in found.tuples()}
+    author_ids = {name: int(author_id) for name, author_id in found}
     missing = [name for name in all_names if name not in author_ids]
     if missing:
         conn.execute(
@@ -207,7 +220,7 @@ def _replace_author_links_pg(conn: Connection, names_by_paper: dict[str, list[st
         found = conn.execute(
             text("SELECT name, id FROM authors WHERE name = ANY(:names)"), {"names": missing}
         )
-        author_ids.update((name, int(author_id)) for name, author_id in found.tuples())
+        author_ids.update((name, int(author_id)) for name, author_id in found)
     papers_col, positions, ids = [], [], []
     for arxiv_id, names in names_by_paper.items():
         for position, name in enumerate(names):
