@@ -1,0 +1,365 @@
+"""The keyword index in one tantivy directory: schema, analyzers, documents, query translation,
+BM25 search, counts per month and snippets. The only module that imports tantivy.
+
+It knows nothing of generations, locks or the store: `search/index.py` decides where and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Literal
+
+import tantivy
+from tantivy import Filter, Occur, TextAnalyzer, TextAnalyzerBuilder, Tokenizer
+
+from dailypapers.domain import is_arxiv_id, split_arxiv_id
+from dailypapers.search.query import Clause, Field, Query
+from dailypapers.search.results import MonthCount, Snippet
+from dailypapers.store.changes import PaperText
+
+# Bump when the schema, analyzers or document mapping change: older generations get rebuilt.
+SCHEMA_VERSION = 1
+# Field boosts for words without a field: a title word says more than an abstract word.
+BOOSTS = {"title": 3.0, "authors": 2.0, "abstract": 1.0, "categories": 0.5}
+ID_BOOST = 10.0
+# All plain words in order, as a phrase in the title: an exact title comes first.
+TITLE_PHRASE_BOOST = 5.0
+ABSTRACT_SNIPPET_CHARS = 300
+_FIELD_NAMES: dict[Field, str] = {
+    "ti": "title",
+    "abs": "abstract",
+    "au": "authors",
+    "cat": "categories",
+    "id": "id",
+}
+_PAGE_BATCH = 10_000
+ResultOrder = Literal["relevance", "date"]
+
+
+class CorruptIndex(Exception):
+    """The directory holds no readable keyword index (missing, truncated or foreign files)."""
+
+
+def _analyzers() -> dict[str, TextAnalyzer]:
+    words = TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(40))
+    folded = words.filter(Filter.lowercase()).filter(Filter.ascii_fold())
+    return {
+        "dp_text": folded.filter(Filter.stemmer("english")).build(),
+        "dp_names": TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .build(),
+        "dp_category": TextAnalyzerBuilder(Tokenizer.raw()).filter(Filter.lowercase()).build(),
+    }
+
+
+ANALYZERS = _analyzers()
+_FIELD_ANALYZER = {
+    "title": "dp_text",
+    "abstract": "dp_text",
+    "authors": "dp_names",
+    "categories": "dp_category",
+}
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("title", tokenizer_name="dp_text")
+    builder.add_text_field("abstract", tokenizer_name="dp_text")
+    builder.add_text_field("authors", tokenizer_name="dp_names")
+    builder.add_text_field("categories", tokenizer_name="dp_category", index_option="basic")
+    # Seconds since the epoch (0 where unknown): date filters and the date order.
+    builder.add_integer_field("published", indexed=True, fast=True)
+    builder.add_integer_field("month", fast=True)  # 202405: matches per month
+    builder.add_unsigned_field("change_seq", fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def _register(index: tantivy.Index) -> tantivy.Index:
+    for name, analyzer in ANALYZERS.items():
+        index.register_tokenizer(name, analyzer)
+    return index
+
+
+def _document(paper: PaperText) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("id", paper.arxiv_id)
+    doc.add_text("title", paper.title)
+    doc.add_text("abstract", paper.abstract)
+    for name in paper.authors:
+        doc.add_text("authors", name)
+    for category in _with_archives(paper.categories):
+        doc.add_text("categories", category)
+    published = paper.published_at
+    doc.add_integer("published", int(published.timestamp()) if published else 0)
+    if published is not None:
+        doc.add_integer("month", published.year * 100 + published.month)
+    doc.add_unsigned("change_seq", paper.change_seq)
+    return doc
+
+
+def _with_archives(categories: Iterable[str]) -> list[str]:
+    """cs.LG also files under cs, so `cat:cs` finds every computer-science paper."""
+    found: dict[str, None] = {}
+    for category in categories:
+        found.setdefault(category, None)
+        found.setdefault(category.split(".", 1)[0], None)
+    return list(found)
+
+
+class KeywordWriter:
+    """Adds, replaces and deletes documents in one directory; `commit` makes them durable."""
+
+    def __init__(self, path: Path, *, heap_bytes: int = 128_000_000, threads: int = 1) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._index = _register(tantivy.Index(SCHEMA, path=str(path), reuse=True))
+        except ValueError as exc:
+            raise CorruptIndex(str(exc)) from exc
+        self._writer = self._index.writer(heap_size=heap_bytes, num_threads=threads)
+
+    def add(self, papers: Iterable[PaperText]) -> int:
+        """Add documents for papers not in the index (a rebuild): no delete first."""
+        count = 0
+        for paper in papers:
+            self._writer.add_document(_document(paper))
+            count += 1
+        return count
+
+    def replace(self, papers: Iterable[PaperText]) -> tuple[int, int]:
+        """Replace each paper's document, or delete it when hidden: (written, deleted)."""
+        written = deleted = 0
+        for paper in papers:
+            self._writer.delete_documents_by_term("id", paper.arxiv_id)
+            if paper.hidden:
+                deleted += 1
+            else:
+                self._writer.add_document(_document(paper))
+                written += 1
+        return written, deleted
+
+    def commit(self) -> None:
+        self._writer.commit()
+        self._writer.wait_merging_threads()
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordHits:
+    hits: list[tuple[str, float]]
+    total: int
+
+
+class KeywordSearcher:
+    """A read-only view of one directory, opened once and safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._index = _register(tantivy.Index.open(str(path)))
+            self._searcher = self._index.searcher()
+        except (ValueError, OSError) as exc:
+            raise CorruptIndex(f"{path}: {exc}") from exc
+
+    @property
+    def num_docs(self) -> int:
+        return self._searcher.num_docs
+
+    def indexed_seqs(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
+        """The change_seq each of these papers was indexed at (papers not in the index left out)."""
+        if not arxiv_ids:
+            return {}
+        found = self._searcher.search(
+            tantivy.Query.term_set_query(SCHEMA, "id", list(arxiv_ids)),
+            limit=len(arxiv_ids),
+            count=False,
+        ).hits
+        addresses = [address for _, address in found]
+        seqs = self._searcher.fast_field_values("change_seq", addresses)
+        return {self._id(a): int(s) for a, s in zip(addresses, seqs, strict=True) if s is not None}
+
+    def search(
+        self,
+        query: Query,
+        *,
+        order: ResultOrder,
+        limit: int,
+        offset: int = 0,
+        only_ids: Collection[str] | None = None,
+        not_ids: Collection[str] = (),
+    ) -> KeywordHits:
+        """One page of matches and the total. Filters (and `only_ids`) apply before ranking."""
+        compiled = self._compile(query, only_ids, not_ids)
+        if order == "date" or query.is_browse:
+            result = self._searcher.search(
+                compiled, limit=limit, offset=offset, order_by_field="published"
+            )
+            pairs = [(self._id(address), 0.0) for _, address in result.hits]
+        else:
+            result = self._searcher.search(compiled, limit=limit, offset=offset)
+            pairs = [(self._id(address), float(score)) for score, address in result.hits]
+        # `count` exists at run time though tantivy's stub leaves it out.
+        return KeywordHits(pairs, int(getattr(result, "count", 0) or 0))
+
+    def all_matches(self, query: Query, *, only_ids: Collection[str]) -> list[tuple[str, float]]:
+        """Every match among `only_ids`, unordered: the candidates an upvote order ranks."""
+        if not only_ids:
+            return []
+        compiled = self._compile(query, only_ids, ())
+        result = self._searcher.search(compiled, limit=len(only_ids), count=False)
+        return [(self._id(address), float(score)) for score, address in result.hits]
+
+    def months(
+        self, query: Query, *, only_ids: Collection[str] | None = None
+    ) -> tuple[MonthCount, ...]:
+        compiled = self._compile(query, only_ids, ())
+        result = self._searcher.aggregate(
+            compiled, {"months": {"terms": {"field": "month", "size": 10_000}}}
+        )
+        buckets = sorted((int(b["key"]), int(b["doc_count"])) for b in result["months"]["buckets"])
+        return tuple(MonthCount(f"{key // 100:04d}-{key % 100:02d}", n) for key, n in buckets)
+
+    def snippets(self, query: Query, title: str, abstract: str) -> tuple[Snippet, Snippet]:
+        """The title, whole, and a piece of the abstract, with the query's words marked."""
+        wanted = self._text_query(query)
+        if wanted is None:
+            return Snippet(title), Snippet(_lead(abstract))
+        title_generator = tantivy.SnippetGenerator.create(self._searcher, wanted, SCHEMA, "title")
+        title_generator.set_max_num_chars(max(len(title), 1) * 4)
+        abstract_generator = tantivy.SnippetGenerator.create(
+            self._searcher, wanted, SCHEMA, "abstract"
+        )
+        abstract_generator.set_max_num_chars(ABSTRACT_SNIPPET_CHARS)
+        title_snippet = _snippet(title_generator, "title", title)
+        abstract_snippet = _snippet(abstract_generator, "abstract", abstract)
+        if not title_snippet.highlights:
+            title_snippet = Snippet(title)
+        if not abstract_snippet.highlights:
+            abstract_snippet = Snippet(_lead(abstract))
+        return title_snippet, abstract_snippet
+
+    def _id(self, address: tantivy.DocAddress) -> str:
+        return str(self._searcher.doc(address).get_first("id"))
+
+    def _compile(
+        self, query: Query, only_ids: Collection[str] | None, not_ids: Collection[str]
+    ) -> tantivy.Query:
+        wanted = self._text_query(query)
+        clauses: list[tuple[Occur, tantivy.Query]] = []
+        if wanted is not None:
+            clauses.append((Occur.Must, wanted))
+        elif query.blank_text:
+            return tantivy.Query.empty_query()
+        else:
+            clauses.append((Occur.Must, tantivy.Query.all_query()))
+        for clause in query.excluded:
+            if (matcher := _clause_query(clause)) is not None:
+                clauses.append((Occur.MustNot, matcher))
+        for condition in _filters(query, only_ids):
+            clauses.append((Occur.Must, tantivy.Query.const_score_query(condition, 0.0)))
+        if not_ids:
+            ids = tantivy.Query.term_set_query(SCHEMA, "id", list(not_ids))
+            clauses.append((Occur.MustNot, ids))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _text_query(self, query: Query) -> tantivy.Query | None:
+        """The wanted clauses, every one required, plus the exact-title bonus; None: no words."""
+        required = [m for c in query.wanted if (m := _clause_query(c)) is not None]
+        if not required:
+            return None
+        clauses = [(Occur.Must, matcher) for matcher in required]
+        plain = " ".join(c.text for c in query.wanted if c.field is None)
+        title_words = ANALYZERS["dp_text"].analyze(plain)
+        if len(title_words) > 1:
+            phrase = tantivy.Query.phrase_query(SCHEMA, "title", [*title_words])
+            clauses.append((Occur.Should, tantivy.Query.boost_query(phrase, TITLE_PHRASE_BOOST)))
+        return tantivy.Query.boolean_query(clauses)
+
+
+def open_searcher(path: Path) -> KeywordSearcher:
+    return KeywordSearcher(path)
+
+
+def _clause_query(clause: Clause) -> tantivy.Query | None:
+    if clause.field == "id":
+        return _id_query(clause.text)
+    if clause.field is not None:
+        return _field_query(_FIELD_NAMES[clause.field], clause.text)
+    per_field = [
+        tantivy.Query.boost_query(matcher, boost)
+        for name, boost in BOOSTS.items()
+        if (matcher := _field_query(name, clause.text)) is not None
+    ]
+    if is_arxiv_id(clause.text) and (by_id := _id_query(clause.text)) is not None:
+        per_field.append(tantivy.Query.boost_query(by_id, ID_BOOST))
+    if not per_field:
+        return None
+    return tantivy.Query.boolean_query([(Occur.Should, q) for q in per_field])
+
+
+def _field_query(name: str, text: str) -> tantivy.Query | None:
+    tokens = ANALYZERS[_FIELD_ANALYZER[name]].analyze(text)
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return tantivy.Query.term_query(SCHEMA, name, tokens[0])
+    return tantivy.Query.phrase_query(SCHEMA, name, [*tokens])
+
+
+def _id_query(text: str) -> tantivy.Query | None:
+    try:
+        arxiv_id, _ = split_arxiv_id(text)
+    except ValueError:
+        arxiv_id = text.strip()
+    if not arxiv_id:
+        return None
+    return tantivy.Query.term_query(SCHEMA, "id", arxiv_id)
+
+
+def _filters(query: Query, only_ids: Collection[str] | None) -> list[tantivy.Query]:
+    conditions: list[tantivy.Query] = []
+    if query.date_from or query.date_to:
+        low = _epoch(query.date_from) if query.date_from else None
+        high = _epoch(query.date_to + timedelta(days=1)) - 1 if query.date_to else None
+        conditions.append(
+            tantivy.Query.range_query(
+                SCHEMA, "published", tantivy.FieldType.Integer, lower_bound=low, upper_bound=high
+            )
+        )
+    if query.categories:
+        values = [c.lower() for c in query.categories]
+        conditions.append(tantivy.Query.term_set_query(SCHEMA, "categories", values))
+    if only_ids is not None:
+        conditions.append(tantivy.Query.term_set_query(SCHEMA, "id", list(only_ids)))
+    return conditions
+
+
+def _epoch(day: date) -> int:
+    return int(datetime.combine(day, time(), tzinfo=UTC).timestamp())
+
+
+def _snippet(generator: tantivy.SnippetGenerator, field: str, text: str) -> Snippet:
+    snippet = generator.snippet_from_doc(tantivy.Document(**{field: [text]}))
+    fragment = snippet.fragment()
+    encoded = fragment.encode("utf-8")
+    # tantivy reports byte offsets; the page slices characters.
+    spans = tuple(
+        (
+            len(encoded[: r.start].decode("utf-8", "ignore")),
+            len(encoded[: r.end].decode("utf-8", "ignore")),
+        )
+        for r in snippet.highlighted()
+    )
+    return Snippet(fragment, spans)
+
+
+def _lead(text: str) -> str:
+    if len(text) <= ABSTRACT_SNIPPET_CHARS:
+        return text
+    cut = text.rfind(" ", 0, ABSTRACT_SNIPPET_CHARS)
+    return text[: cut if cut > 0 else ABSTRACT_SNIPPET_CHARS] + " …"

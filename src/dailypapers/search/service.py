@@ -1,0 +1,106 @@
+"""Searching papers: the one call the search page, the API, feeds, saved searches and digests make.
+
+The keyword index ranks; the store supplies what the index cannot know: live upvote counts
+(votes do not bump change_seq) and the papers themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from dailypapers.domain import Paper
+from dailypapers.search.catchup import repair
+from dailypapers.search.index import IndexUnavailable, OpenGeneration, SearchIndex
+from dailypapers.search.keyword import KeywordSearcher
+from dailypapers.search.query import Query
+from dailypapers.search.results import MonthCount, SearchHit, SearchResult
+from dailypapers.store import Database
+from dailypapers.store.changes import find_papers, list_live_upvotes
+
+log = logging.getLogger(__name__)
+
+
+def search_papers(
+    db: Database, index: SearchIndex, query: Query, *, with_months: bool = False
+) -> SearchResult:
+    """One page of results for `query`, with the total and, if asked, matches per month.
+
+    Filters (dates, categories, minimum upvotes) narrow the candidates inside the index before
+    ranking. A missing or damaged index is rebuilt from the store first (under the writer's lock).
+    """
+    started = time.perf_counter()
+    opened = open_for_search(db, index)
+    keyword = opened.keyword
+    upvotes: dict[str, int] | None = None
+    if query.min_upvotes or query.sort == "upvotes":
+        with db.read() as conn:
+            upvotes = list_live_upvotes(conn, at_least=query.min_upvotes or 1)
+    only_ids = upvotes if query.min_upvotes else None
+    if query.sort == "upvotes":
+        assert upvotes is not None
+        page, total = _by_upvotes(keyword, query, upvotes)
+    else:
+        found = keyword.search(
+            query,
+            order="date" if query.sort == "date" else "relevance",
+            limit=query.limit,
+            offset=query.offset,
+            only_ids=only_ids,
+        )
+        page, total = found.hits, found.total
+    months: tuple[MonthCount, ...] = ()
+    if with_months:
+        months = keyword.months(query, only_ids=only_ids)
+    with db.read() as conn:
+        papers = find_papers(conn, [arxiv_id for arxiv_id, _ in page])
+    hits = tuple(_hit(keyword, query, papers[i], score) for i, score in page if i in papers)
+    return SearchResult(
+        query=query,
+        hits=hits,
+        total=total,
+        months=months,
+        elapsed_ms=(time.perf_counter() - started) * 1_000,
+        generation=opened.generation,
+    )
+
+
+def open_for_search(db: Database, index: SearchIndex) -> OpenGeneration:
+    """The generation to search; a missing or damaged one is rebuilt from the store, not served."""
+    try:
+        return index.searcher()
+    except IndexUnavailable as problem:
+        log.warning("search index unusable (%s): rebuilding it from the store", problem)
+    repair(db, index)
+    return index.searcher(force_check=True)
+
+
+def _by_upvotes(
+    keyword: KeywordSearcher, query: Query, upvotes: dict[str, int]
+) -> tuple[list[tuple[str, float]], int]:
+    """Most upvoted first: upvoted matches ranked in full here, then the rest by relevance.
+
+    Only featured or voted papers have upvotes, so the first part is bounded by them; papers with
+    none follow in the index's own order, fetched a page at a time.
+    """
+    voted = keyword.all_matches(query, only_ids=upvotes)
+    voted.sort(key=lambda hit: (-upvotes[hit[0]], -hit[1], hit[0]))
+    if query.min_upvotes:
+        return voted[query.offset : query.offset + query.limit], len(voted)
+    page = voted[query.offset : query.offset + query.limit]
+    rest_offset = max(0, query.offset - len(voted))
+    rest = keyword.search(
+        query,
+        order="relevance",
+        limit=query.limit - len(page) if len(page) < query.limit else 1,
+        offset=rest_offset,
+        not_ids=upvotes,
+    )
+    if len(page) < query.limit:
+        page = page + rest.hits
+    return page, len(voted) + rest.total
+
+
+def _hit(keyword: KeywordSearcher, query: Query, paper: Paper, score: float) -> SearchHit:
+    title, abstract = keyword.snippets(query, paper.title, paper.abstract)
+    return SearchHit(paper=paper, score=score, title=title, abstract=abstract)

@@ -1,0 +1,153 @@
+"""What the derived search index reads from the store: papers by change sequence, live upvote
+counts, and papers by id for result pages. Read-only; it never writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, func, literal_column, or_, select, union
+from sqlalchemy.sql.elements import ColumnElement
+
+from dailypapers.domain import Paper
+from dailypapers.store.engine import Database
+from dailypapers.store.listings import paper_from_row, paper_select
+from dailypapers.store.schema import featured, papers, votes
+
+# Keep IN-lists under SQLite's bound-parameter limit.
+_IN_CHUNK = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class PaperText:
+    """The part of a paper the keyword index holds, with the change_seq it was read at.
+
+    Kept here rather than in domain.py: it is the store's answer to the index, not a concept
+    any other layer handles.
+    """
+
+    arxiv_id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    published_at: datetime | None
+    hidden: bool
+    change_seq: int
+
+
+SeqRange = tuple[int, int | None]  # inclusive bounds; None: no upper bound
+
+
+def commits_in_change_seq_order(db: Database) -> bool:
+    """Whether a reader can trust "greater than the last seen": true where writers serialise.
+
+    SQLite has one writer, and takes max + 1 under its lock, so values become visible in order.
+    PostgreSQL takes values from a sequence at write time and commits out of order.
+    """
+    return db.backend == "sqlite"
+
+
+def max_change_seq(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(papers.c.change_seq), 0))).scalar_one())
+
+
+def list_paper_texts(
+    conn: Connection,
+    ranges: Sequence[SeqRange],
+    *,
+    after: tuple[int, str] | None = None,
+    limit: int = 5_000,
+) -> list[PaperText]:
+    """Papers whose change_seq falls in any of `ranges`, hidden ones included, in (change_seq,
+    arxiv_id) order, starting after the `after` key: page with the last row's key.
+    """
+    if not ranges:
+        return []
+    in_ranges: list[ColumnElement[bool]] = []
+    for low, high in ranges:
+        condition = papers.c.change_seq >= low
+        in_ranges.append(
+            condition if high is None else and_(condition, papers.c.change_seq <= high)
+        )
+    stmt = select(
+        papers.c.arxiv_id,
+        papers.c.title,
+        papers.c.abstract,
+        papers.c.authors,
+        papers.c.categories,
+        papers.c.published_at,
+        papers.c.hidden,
+        papers.c.change_seq,
+    ).where(or_(*in_ranges))
+    if after is not None:
+        seq, arxiv_id = after
+        stmt = stmt.where(
+            papers.c.change_seq >= seq,
+            or_(papers.c.change_seq > seq, papers.c.arxiv_id > arxiv_id),
+        )
+    stmt = stmt.order_by(papers.c.change_seq, papers.c.arxiv_id).limit(limit)
+    return [
+        PaperText(
+            arxiv_id=arxiv_id,
+            title=title,
+            abstract=abstract,
+            authors=tuple(json.loads(names)),
+            categories=tuple(categories.split()),
+            published_at=published_at,
+            hidden=bool(hidden),
+            change_seq=int(change_seq),
+        )
+        for (
+            arxiv_id,
+            title,
+            abstract,
+            names,
+            categories,
+            published_at,
+            hidden,
+            change_seq,
+        ) in conn.execute(stmt).tuples()
+    ]
+
+
+def list_live_upvotes(conn: Connection, *, at_least: int = 1) -> dict[str, int]:
+    """Shown upvotes (imported baseline plus local votes) of every paper with at least `at_least`.
+
+    Read live on each search: votes do not bump change_seq, so the index cannot know them. Only
+    featured or voted papers can have any, so the set is bounded by those, not by the corpus.
+    """
+    at_least = max(1, at_least)
+    local = select(votes.c.arxiv_id, func.count().label("n")).group_by(votes.c.arxiv_id).subquery()
+    candidates = union(select(featured.c.arxiv_id), select(votes.c.arxiv_id)).subquery()
+    shown = (func.coalesce(featured.c.upvotes_baseline, 0) + func.coalesce(local.c.n, 0)).label(
+        "upvotes"
+    )
+    stmt = (
+        select(candidates.c.arxiv_id, shown)
+        .select_from(
+            candidates.outerjoin(featured, featured.c.arxiv_id == candidates.c.arxiv_id).outerjoin(
+                local, local.c.arxiv_id == candidates.c.arxiv_id
+            )
+        )
+        .where(shown >= literal_column(str(int(at_least))))
+    )
+    return {arxiv_id: int(count) for arxiv_id, count in conn.execute(stmt).tuples()}
+
+
+def find_papers(conn: Connection, arxiv_ids: Collection[str]) -> dict[str, Paper]:
+    """The visible papers among `arxiv_ids`, with shown counts, by id (missing ids left out)."""
+    found: dict[str, Paper] = {}
+    ids = list(arxiv_ids)
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        rows = conn.execute(
+            paper_select().where(papers.c.arxiv_id.in_(chunk), papers.c.hidden.is_(False))
+        )
+        for row in rows:
+            paper = paper_from_row(row)
+            found[paper.arxiv_id] = paper
+    return found
