@@ -211,3 +211,29 @@ def test_an_import_killed_mid_way_keeps_whole_batches_and_a_rerun_finishes(
         if process.poll() is None:
             process.kill()
         db.dispose()
+
+
+def test_two_imports_of_the_same_file_at_once_both_succeed_and_agree(
+    env: dict[str, str], db_url: str
+) -> None:
+    """Writers serialise on SQLite's lock and on PostgreSQL's row locks; neither fails."""
+    run("init")
+    source = REPO / "sample" / "arxiv.sample.jsonl.gz"
+    command = [*DAILYPAPERS, "import", "--quiet", "--batch-size", "100", str(source)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    changed = [
+        int(out.decode().split("papers (")[1].split(" new")[0].replace(",", ""))
+        for out, _ in outputs
+    ]
+    assert sum(changed) == 2_000
+    db = open_database(db_url)
+    with gzip.open(source, "rt") as handle:
+        expected_links = sum(len(set(json.loads(line)["authors"])) for line in handle)
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == 2_000
+        links = conn.execute(select(func.count()).select_from(paper_authors)).scalar_one()
+    db.dispose()
+    assert links == expected_links
