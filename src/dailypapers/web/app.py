@@ -1,30 +1,79 @@
-"""create_app: the FastAPI application and its route table."""
+"""create_app: the FastAPI application, its middleware and its route table."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.config import load_settings
 from dailypapers.services import Services, build, require_current_schema, secret_key
-from dailypapers.web import pages
-from dailypapers.web.deps import AppState
+from dailypapers.web import api, docs, feeds, pages
+from dailypapers.web.deps import AppState, make_templates
+from dailypapers.web.errors import install_error_handlers
 
 _HERE = Path(__file__).parent
+# Bodies smaller than this are not worth compressing (bytes).
+GZIP_MINIMUM_BYTES = 1_000
+# Everything is served from this origin: no CDN, no inline script, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+API_DESCRIPTION = (
+    "Compatible with the Hugging Face papers API: point `huggingface_hub.HfApi(endpoint=...)`, "
+    "`HF_ENDPOINT` or the `hf papers` CLI at this server. Errors are "
+    '`{"error": {"code", "message"}}` with status 400 or 404.'
+)
+
+
+class SecurityHeaders:
+    """Adds the CSP and friends to every response (a plain ASGI middleware: no extra task)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(services: Services, *, secret: str) -> FastAPI:
     app = FastAPI(
         title=services.site_name,
         version=__version__,
+        description=API_DESCRIPTION,
         docs_url=None,
         redoc_url=None,
     )
-    app.state.dp = AppState(services=services, secret=secret)
+    app.state.dp = AppState(services=services, secret=secret, templates=make_templates())
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    app.mount(docs.ASSETS_PATH, docs.docs_assets(), name="docs-assets")
+    app.include_router(api.health_router)
+    app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(docs.router)
+    app.include_router(pages.markdown_router)
     app.include_router(pages.router)
     return app
 

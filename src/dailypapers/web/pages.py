@@ -1,33 +1,195 @@
-"""HTML pages: parse the request, make one service call, render."""
+"""HTML pages: parse the request, make one catalog call, render (or export the list as BibTeX)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
-from dailypapers.store.listings import latest_featured_day, list_featured_day
-from dailypapers.web.deps import AppState, get_state, templates
+from dailypapers import catalog
+from dailypapers.domain import Paper
+from dailypapers.exports import render_bibtex_list, render_markdown
+from dailypapers.periods import Period, day_period, parse_day, parse_month, parse_week
+from dailypapers.web.caching import LIST_MAX_AGE_SECONDS, PAPER_MAX_AGE_SECONDS, cached
+from dailypapers.web.deps import (
+    State,
+    author_url,
+    paper_url,
+    render_html,
+    utc_now,
+    with_query,
+)
 
-router = APIRouter()
-State = Annotated[AppState, Depends(get_state)]
+router = APIRouter(include_in_schema=False)
+# The markdown twin is part of HF's API surface (read_paper), so it is documented; it must be
+# included before `router`, whose /papers/{arxiv_id:path} would otherwise swallow the .md.
+markdown_router = APIRouter(tags=["papers"])
+
+Page = Annotated[int, Query(ge=0, le=catalog.MAX_PAGE)]
+Format = Annotated[Literal["html", "bib"], Query(description="bib: the list as BibTeX.")]
+# Cards per page of a list; a featured day rarely has more.
+PAGE_SIZE = 50
+_HTML = "text/html; charset=utf-8"
+_BIB = "application/x-bibtex; charset=utf-8"
 
 
-@router.get("/healthz", response_class=PlainTextResponse)
-def healthz(state: State) -> str:
-    with state.services.db.read() as conn:
-        latest_featured_day(conn)
-    return "ok"
-
-
-@router.get("/", response_class=HTMLResponse)
-def daily_page(request: Request, state: State) -> HTMLResponse:
-    with state.services.db.read() as conn:
-        day = latest_featured_day(conn)
-        papers = list_featured_day(conn, day) if day else []
-    return templates.TemplateResponse(
+def _bib(request: Request, papers: Sequence[Paper], name: str) -> Response:
+    return cached(
         request,
-        "day.html",
-        {"site_name": state.services.site_name, "day": day, "papers": papers},
+        render_bibtex_list(papers),
+        _BIB,
+        max_age=LIST_MAX_AGE_SECONDS,
+        headers={"Content-Disposition": f'inline; filename="{name}.bib"'},
     )
+
+
+def _featured_page(
+    request: Request, state: State, period: Period | None, p: int, fmt: str
+) -> Response:
+    listing = catalog.featured_period(state.services.db, period, page=p, page_size=PAGE_SIZE)
+    if fmt == "bib":
+        label = listing.period.label if listing.period else "papers"
+        return _bib(request, listing.papers, f"papers-{label}")
+    html = render_html(
+        state,
+        "featured.html",
+        listing=listing,
+        requested=period,
+        nav=listing.period.kind if listing.period else "day",
+        feeds=[
+            ("Daily papers (RSS)", "/feeds/daily.rss"),
+            ("Daily papers (Atom)", "/feeds/daily.atom"),
+        ],
+    )
+    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)
+
+
+@router.get("/")
+def home_page(request: Request, state: State, p: Page = 0, format: Format = "html") -> Response:
+    return _featured_page(request, state, None, p, format)
+
+
+@router.get("/papers")
+def papers_page(
+    request: Request,
+    state: State,
+    day: Annotated[str | None, Query(alias="date", max_length=10)] = None,
+    p: Page = 0,
+    format: Format = "html",
+) -> Response:
+    period = day_period(parse_day(day)) if day else None
+    return _featured_page(request, state, period, p, format)
+
+
+@router.get("/papers/date/{day}")
+def day_page(
+    request: Request, state: State, day: str, p: Page = 0, format: Format = "html"
+) -> Response:
+    return _featured_page(request, state, day_period(parse_day(day)), p, format)
+
+
+@router.get("/papers/week/{week}")
+def week_page(
+    request: Request, state: State, week: str, p: Page = 0, format: Format = "html"
+) -> Response:
+    return _featured_page(request, state, parse_week(week), p, format)
+
+
+@router.get("/papers/month/{month}")
+def month_page(
+    request: Request, state: State, month: str, p: Page = 0, format: Format = "html"
+) -> Response:
+    return _featured_page(request, state, parse_month(month), p, format)
+
+
+@markdown_router.get("/papers/{arxiv_id:path}.md", response_class=PlainTextResponse)
+def paper_markdown(request: Request, state: State, arxiv_id: str) -> Response:
+    """The paper as markdown (what `HfApi.read_paper` and `hf papers read` fetch)."""
+    paper = catalog.paper(state.services.db, arxiv_id)
+    text = render_markdown(paper, page_url=state.services.base_url + paper_url(paper.arxiv_id))
+    return cached(request, text, "text/markdown; charset=utf-8", max_age=PAPER_MAX_AGE_SECONDS)
+
+
+@router.get("/papers/{arxiv_id:path}")
+def paper_page(request: Request, state: State, arxiv_id: str, format: Format = "html") -> Response:
+    paper = catalog.paper(state.services.db, arxiv_id)
+    if format == "bib":
+        return _bib(request, [paper], paper.arxiv_id.replace("/", "_"))
+    if "text/markdown" in request.headers.get("accept", ""):
+        return paper_markdown(request, state, arxiv_id)
+    html = render_html(
+        state,
+        "paper.html",
+        paper=paper,
+        bibtex=render_bibtex_list([paper]),
+        page_url=state.services.base_url + paper_url(paper.arxiv_id),
+    )
+    return cached(request, html, _HTML, max_age=PAPER_MAX_AGE_SECONDS)
+
+
+@router.get("/authors/{name:path}")
+def author_page(
+    request: Request, state: State, name: str, p: Page = 0, format: Format = "html"
+) -> Response:
+    result = catalog.author(state.services.db, name, page=p, page_size=PAGE_SIZE)
+    if format == "bib":
+        return _bib(request, result.papers, "author")
+    feed = "/feeds" + author_url(result.name)
+    html = render_html(
+        state,
+        "author.html",
+        result=result,
+        feeds=[(f"{result.name} (RSS)", feed + ".rss"), (f"{result.name} (Atom)", feed + ".atom")],
+    )
+    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)
+
+
+@router.get("/trending")
+def trending_page(request: Request, state: State, p: Page = 0, format: Format = "html") -> Response:
+    services = state.services
+    result = catalog.trending(
+        services.db,
+        now=utc_now(),
+        half_life_hours=services.trending_half_life_hours,
+        window_days=services.trending_window_days,
+        page=p,
+        page_size=PAGE_SIZE,
+    )
+    if format == "bib":
+        return _bib(request, result.papers, "trending")
+    html = render_html(
+        state,
+        "trending.html",
+        result=result,
+        half_life_hours=services.trending_half_life_hours,
+        window_days=services.trending_window_days,
+        nav="trending",
+        feeds=[
+            ("Trending (RSS)", "/feeds/trending.rss"),
+            ("Trending (Atom)", "/feeds/trending.atom"),
+        ],
+    )
+    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    state: State,
+    q: Annotated[str, Query(max_length=catalog.MAX_QUERY_CHARS)] = "",
+    p: Page = 0,
+    format: Format = "html",
+) -> Response:
+    result = catalog.search(state.services.db, q, page=p, limit=PAGE_SIZE) if q.strip() else None
+    if format == "bib":
+        return _bib(request, result.papers if result else [], "search")
+    feeds = []
+    if q.strip():
+        feeds = [
+            ("This search (RSS)", with_query("/feeds/search.rss", q=q)),
+            ("This search (Atom)", with_query("/feeds/search.atom", q=q)),
+        ]
+    html = render_html(state, "search.html", result=result, query=q, feeds=feeds)
+    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)

@@ -1,0 +1,181 @@
+"""Reading featured lists: ranges of featured days, their neighbours, trending candidates.
+
+Returns domain values and plain tuples only; the ordering rules for each list live here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
+
+from dailypapers.domain import Paper
+from dailypapers.store.listings import paper_from_row, paper_select
+from dailypapers.store.schema import featured, papers, votes
+
+FeaturedOrder = Literal["upvotes", "newest"]
+
+
+def _visible_featured(start: date, end: date, submitter: str | None) -> ColumnElement[bool]:
+    clauses: list[ColumnElement[bool]] = [
+        featured.c.featured_on >= start,
+        featured.c.featured_on <= end,
+        papers.c.hidden.is_(False),
+    ]
+    if submitter:
+        clauses.append(func.lower(featured.c.submitter_name) == submitter.lower())
+    return and_(*clauses)
+
+
+def _ordered(query: Select[Any], order: FeaturedOrder) -> Select[Any]:
+    upvotes = query.selected_columns.upvotes
+    if order == "newest":
+        return query.order_by(
+            featured.c.featured_on.desc(), upvotes.desc(), papers.c.arxiv_id.desc()
+        )
+    return query.order_by(upvotes.desc(), featured.c.featured_on.desc(), papers.c.arxiv_id.desc())
+
+
+def list_featured(
+    conn: Connection,
+    start: date,
+    end: date,
+    *,
+    submitter: str | None = None,
+    order: FeaturedOrder = "upvotes",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Paper]:
+    """Featured papers with featured_on in [start, end], in `order`, one page."""
+    query = _ordered(paper_select().where(_visible_featured(start, end, submitter)), order)
+    rows = conn.execute(query.limit(limit).offset(offset))
+    return [paper_from_row(row) for row in rows]
+
+
+def count_featured(
+    conn: Connection, start: date, end: date, *, submitter: str | None = None
+) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+            .where(_visible_featured(start, end, submitter))
+        ).scalar_one()
+    )
+
+
+def featured_day_before(conn: Connection, day: date) -> date | None:
+    """The newest day before `day` with a visible featured paper."""
+    return _neighbour(conn, featured.c.featured_on < day, featured.c.featured_on.desc())
+
+
+def featured_day_after(conn: Connection, day: date) -> date | None:
+    """The oldest day after `day` with a visible featured paper."""
+    return _neighbour(conn, featured.c.featured_on > day, featured.c.featured_on.asc())
+
+
+def _neighbour(conn: Connection, where: ColumnElement[bool], order: Any) -> date | None:
+    value = conn.execute(
+        select(featured.c.featured_on)
+        .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+        .where(where, papers.c.hidden.is_(False))
+        .order_by(order)
+        .limit(1)
+    ).scalar()
+    return _as_date(value)
+
+
+def newest_activity_at(conn: Connection) -> datetime | None:
+    """The newest vote or featured day (as midnight UTC): trending's clock for a stale store."""
+    newest_day = _as_date(conn.execute(select(func.max(featured.c.featured_on))).scalar())
+    newest_vote = conn.execute(select(func.max(votes.c.created_at))).scalar()
+    candidates: list[datetime] = []
+    if newest_day is not None:
+        candidates.append(datetime.combine(newest_day, time.min, tzinfo=UTC))
+    if newest_vote is not None:
+        candidates.append(_as_utc(newest_vote))
+    return max(candidates) if candidates else None
+
+
+def trending_inputs(
+    conn: Connection,
+    start: date,
+    end: date,
+    *,
+    submitter: str | None = None,
+    votes_since: datetime | None = None,
+) -> list[tuple[str, date, int, tuple[datetime, ...]]]:
+    """(arxiv_id, featured_on, upvotes_baseline, local vote times) for featured papers in range.
+
+    With `votes_since`, papers outside the range that got a local vote since then come too.
+    """
+    rows = conn.execute(
+        select(featured.c.arxiv_id, featured.c.featured_on, featured.c.upvotes_baseline)
+        .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+        .where(_visible_featured(start, end, submitter))
+    ).all()
+    found = {arxiv_id: (_as_date(day), baseline) for arxiv_id, day, baseline in rows}
+    if votes_since is not None and not submitter:
+        recent = conn.execute(
+            select(featured.c.arxiv_id, featured.c.featured_on, featured.c.upvotes_baseline)
+            .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+            .where(
+                papers.c.hidden.is_(False),
+                featured.c.arxiv_id.in_(
+                    select(votes.c.arxiv_id).where(votes.c.created_at >= votes_since)
+                ),
+            )
+        ).all()
+        for arxiv_id, day, baseline in recent:
+            found.setdefault(arxiv_id, (_as_date(day), baseline))
+    times = _vote_times(conn, list(found))
+    return [
+        (arxiv_id, day, int(baseline), tuple(times.get(arxiv_id, ())))
+        for arxiv_id, (day, baseline) in found.items()
+        if day is not None
+    ]
+
+
+def _vote_times(conn: Connection, ids: Sequence[str]) -> dict[str, list[datetime]]:
+    times: dict[str, list[datetime]] = defaultdict(list)
+    # Chunked: SQLite caps bound parameters per statement.
+    for offset in range(0, len(ids), 500):
+        chunk = ids[offset : offset + 500]
+        for arxiv_id, created_at in conn.execute(
+            select(votes.c.arxiv_id, votes.c.created_at).where(votes.c.arxiv_id.in_(chunk))
+        ):
+            times[arxiv_id].append(_as_utc(created_at))
+    return times
+
+
+def list_papers_by_ids(conn: Connection, ids: Sequence[str]) -> list[Paper]:
+    """Visible papers with these ids, in the order given; unknown or hidden ids are left out."""
+    found: dict[str, Paper] = {}
+    for offset in range(0, len(ids), 500):
+        chunk = list(ids[offset : offset + 500])
+        query = paper_select().where(papers.c.arxiv_id.in_(chunk), papers.c.hidden.is_(False))
+        for row in conn.execute(query):
+            paper = paper_from_row(row)
+            found[paper.arxiv_id] = paper
+    return [found[i] for i in ids if i in found]
+
+
+def _as_date(value: object) -> date | None:
+    """Aggregates lose the column type on SQLite and come back as text: parse it."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _as_utc(value: object) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

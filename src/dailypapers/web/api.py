@@ -1,0 +1,106 @@
+"""The JSON API, compatible with Hugging Face's papers API: parse, one catalog call, serialise."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from dailypapers import catalog
+from dailypapers.periods import parse_period
+from dailypapers.web.api_models import ERROR_RESPONSES, Health, HfDailyEntry, HfPaper
+from dailypapers.web.caching import LIST_MAX_AGE_SECONDS, PAPER_MAX_AGE_SECONDS, cached
+from dailypapers.web.deps import State, utc_now, with_query
+from dailypapers.web.hf_json import daily_entry, paper_object
+
+router = APIRouter(prefix="/api", tags=["papers"], responses=ERROR_RESPONSES)
+
+Page = Annotated[int, Query(ge=0, le=catalog.MAX_PAGE, description="Page number, 0-based.")]
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+@router.get("/daily_papers", response_model=list[HfDailyEntry], summary="Featured papers")
+def api_daily_papers(
+    request: Request,
+    state: State,
+    day: Annotated[
+        str | None, Query(alias="date", max_length=10, description="Featured day, YYYY-MM-DD.")
+    ] = None,
+    week: Annotated[str | None, Query(max_length=8, description="ISO week, YYYY-Www.")] = None,
+    month: Annotated[str | None, Query(max_length=7, description="Month, YYYY-MM.")] = None,
+    submitter: Annotated[
+        str | None, Query(max_length=100, description="Submitter's username.")
+    ] = None,
+    sort: Annotated[
+        Literal["publishedAt", "trending"],
+        Query(description="publishedAt: newest featured first; trending: decayed upvotes."),
+    ] = "publishedAt",
+    p: Page = 0,
+    limit: Annotated[int, Query(ge=1, le=catalog.MAX_PAGE_SIZE)] = 50,
+) -> Response:
+    """A featured day, week or month (or all of them), like huggingface.co/api/daily_papers.
+
+    Within a period, papers come most upvoted first; without one, newest featured first.
+    A page past the end is an empty array.
+    """
+    services = state.services
+    papers = catalog.list_daily(
+        services.db,
+        parse_period(day=day, week=week, month=month),
+        submitter=submitter,
+        sort=sort,
+        page=p,
+        limit=limit,
+        now=utc_now(),
+        half_life_hours=services.trending_half_life_hours,
+        window_days=services.trending_window_days,
+    )
+    headers = {}
+    if len(papers) == limit:
+        params = dict(request.query_params) | {"p": str(p + 1)}
+        headers["Link"] = (
+            f'<{services.base_url}{with_query(request.url.path, **params)}>; rel="next"'
+        )
+    body = _json([daily_entry(paper, services.base_url) for paper in papers])
+    return cached(request, body, "application/json", max_age=LIST_MAX_AGE_SECONDS, headers=headers)
+
+
+@router.get("/papers/search", response_model=list[HfDailyEntry], summary="Search papers")
+def api_search(
+    request: Request,
+    state: State,
+    q: Annotated[
+        str,
+        Query(max_length=catalog.MAX_QUERY_CHARS, description="Words; a pasted abstract works."),
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=catalog.MAX_SEARCH_LIMIT)] = 50,
+    p: Page = 0,
+) -> Response:
+    """Papers matching `q`, most relevant first, in the daily-entry shape."""
+    result = catalog.search(state.services.db, q, page=p, limit=limit)
+    body = _json([daily_entry(paper, state.services.base_url) for paper in result.papers])
+    return cached(request, body, "application/json", max_age=LIST_MAX_AGE_SECONDS)
+
+
+@router.get("/papers/{arxiv_id:path}", response_model=HfPaper, summary="One paper")
+def api_paper(request: Request, state: State, arxiv_id: str) -> Response:
+    """A paper by arXiv id, with or without `vN`; 404 when this hub does not have it."""
+    paper = catalog.paper(state.services.db, arxiv_id)
+    body = _json(paper_object(paper, state.services.base_url))
+    return cached(request, body, "application/json", max_age=PAPER_MAX_AGE_SECONDS)
+
+
+health_router = APIRouter(tags=["operations"])
+
+
+@health_router.get("/healthz", response_model=Health, summary="Liveness and store check")
+def healthz(state: State) -> Response:
+    """200 when the store answers a query; the newest featured day says how fresh it is."""
+    fresh = catalog.freshness(state.services.db)
+    day = fresh.latest_featured_day.isoformat() if fresh.latest_featured_day else None
+    body = _json({"status": "ok", "latest_featured_day": day})
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,146 @@
+"""RSS 2.0 and Atom feeds of the daily list, trending, an author and a search, with validators."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from dailypapers import catalog
+from dailypapers.domain import Paper
+from dailypapers.syndication import FeedInfo, feed_updated, render_atom, render_rss
+from dailypapers.web.caching import FEED_MAX_AGE_SECONDS, cached
+from dailypapers.web.deps import State, author_url, utc_now, with_query
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+
+Kind = Literal["rss", "atom"]
+# Items per feed: a reader polling daily sees several days of papers.
+FEED_SIZE = 50
+_MEDIA = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+}
+_FEED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/rss+xml": {}, "application/atom+xml": {}},
+        "description": "A feed",
+    }
+}
+
+
+def _feed(
+    request: Request,
+    state: State,
+    kind: Kind,
+    papers: Sequence[Paper],
+    *,
+    title: str,
+    description: str,
+    page_path: str,
+    feed_path: str,
+) -> Response:
+    base = state.services.base_url
+    site = state.services.site_name
+    info = FeedInfo(
+        title=f"{title} · {site}",
+        description=description,
+        page_url=base + page_path,
+        self_url=base + feed_path,
+        # The page the feed mirrors names it: the same identity for its RSS and Atom forms.
+        feed_id=base + page_path,
+    )
+    render = render_rss if kind == "rss" else render_atom
+    body = render(info, papers, base_url=base)
+    return cached(
+        request,
+        body,
+        _MEDIA[kind],
+        max_age=FEED_MAX_AGE_SECONDS,
+        last_modified=feed_updated(papers) if papers else None,
+    )
+
+
+@router.get("/daily.{kind}", responses=_FEED_RESPONSE, response_class=Response)
+def daily_feed(request: Request, state: State, kind: Kind) -> Response:
+    """The newest featured papers."""
+    services = state.services
+    papers = catalog.list_daily(
+        services.db,
+        None,
+        limit=FEED_SIZE,
+        now=utc_now(),
+        half_life_hours=services.trending_half_life_hours,
+        window_days=services.trending_window_days,
+    )
+    return _feed(
+        request,
+        state,
+        kind,
+        papers,
+        title="Daily papers",
+        description="Papers featured by the community, newest first.",
+        page_path="/",
+        feed_path=f"/feeds/daily.{kind}",
+    )
+
+
+@router.get("/trending.{kind}", responses=_FEED_RESPONSE, response_class=Response)
+def trending_feed(request: Request, state: State, kind: Kind) -> Response:
+    """Recent papers ranked by time-decayed upvotes."""
+    services = state.services
+    result = catalog.trending(
+        services.db,
+        now=utc_now(),
+        half_life_hours=services.trending_half_life_hours,
+        window_days=services.trending_window_days,
+        page_size=FEED_SIZE,
+    )
+    return _feed(
+        request,
+        state,
+        kind,
+        result.papers,
+        title="Trending papers",
+        description="Recent papers ranked by upvotes with time decay.",
+        page_path="/trending",
+        feed_path=f"/feeds/trending.{kind}",
+    )
+
+
+@router.get("/authors/{name:path}.{kind}", responses=_FEED_RESPONSE, response_class=Response)
+def author_feed(request: Request, state: State, name: str, kind: Kind) -> Response:
+    """An author's papers, newest first."""
+    result = catalog.author(state.services.db, name, page_size=FEED_SIZE)
+    return _feed(
+        request,
+        state,
+        kind,
+        result.papers,
+        title=result.name,
+        description=f"Papers by {result.name}, newest first.",
+        page_path=author_url(result.name),
+        feed_path=f"/feeds{author_url(result.name)}.{kind}",
+    )
+
+
+@router.get("/search.{kind}", responses=_FEED_RESPONSE, response_class=Response)
+def search_feed(
+    request: Request,
+    state: State,
+    kind: Kind,
+    q: Annotated[str, Query(min_length=1, max_length=catalog.MAX_QUERY_CHARS)],
+) -> Response:
+    """Papers matching a search query, most relevant first."""
+    result = catalog.search(state.services.db, q, limit=FEED_SIZE)
+    return _feed(
+        request,
+        state,
+        kind,
+        result.papers,
+        title=f"Search: {q[:80]}",
+        description=f"Papers matching {q[:200]!r}.",
+        page_path=with_query("/search", q=q),
+        feed_path=with_query(f"/feeds/search.{kind}", q=q),
+    )
