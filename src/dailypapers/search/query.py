@@ -161,8 +161,8 @@ def query_from_params(params: Mapping[str, str]) -> Query:
         categories=[c for c in re.split(r"[,\s]+", cat[:1_000]) if c],
         min_upvotes=_int_param(params, "min_upvotes", None),
         sort=params.get("sort") or "relevance",
-        page=_int_param(params, "page", 1) or 1,
-        limit=_int_param(params, "limit", DEFAULT_LIMIT) or DEFAULT_LIMIT,
+        page=_int_param(params, "page", 1) or 0,
+        limit=_int_param(params, "limit", DEFAULT_LIMIT) or 0,
     )
 
 

@@ -69,8 +69,8 @@ def open_for_search(db: Database, index: SearchIndex) -> OpenGeneration:
     """The generation to search; a missing or damaged one is rebuilt from the store, not served."""
     try:
         return index.searcher()
-    except IndexUnavailable as problem:
-        log.warning("search index unusable (%s): rebuilding it from the store", problem)
+    except IndexUnavailable:
+        pass  # repair() re-checks under the writer's lock and logs what it found
     repair(db, index)
     return index.searcher(force_check=True)
 

@@ -110,7 +110,7 @@ def list_paper_texts(
             published_at,
             hidden,
             change_seq,
-        ) in conn.execute(stmt).tuples()
+        ) in conn.execute(stmt)
     ]
 
 
@@ -135,7 +135,7 @@ def list_live_upvotes(conn: Connection, *, at_least: int = 1) -> dict[str, int]:
         )
         .where(shown >= literal_column(str(int(at_least))))
     )
-    return {arxiv_id: int(count) for arxiv_id, count in conn.execute(stmt).tuples()}
+    return {arxiv_id: int(count) for arxiv_id, count in conn.execute(stmt)}
 
 
 def find_papers(conn: Connection, arxiv_ids: Collection[str]) -> dict[str, Paper]:
