@@ -223,3 +223,32 @@ ingest_runs = Table(
     Column("rejects", Integer, nullable=False, server_default="0"),
     Column("error", Text, nullable=True),
 )
+
+# One row per upstream budget ("arxiv" covers its API, OAI-PMH and RSS): the earliest time the
+# next request may start. Every process takes its turn here, so the spacing holds across them.
+upstream_limits = Table(
+    "upstream_limits",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_allowed_at", UtcDateTime, nullable=False),
+)
+
+# One OAI-PMH harvest cursor per (set, metadata prefix); "" is the whole repository.
+harvest_state = Table(
+    "harvest_state",
+    metadata,
+    Column("set_spec", String(128), primary_key=True),
+    Column("metadata_prefix", String(32), primary_key=True),
+    Column("from_date", Date, nullable=True),
+    Column("until_date", Date, nullable=True),
+    # Saved in the same transaction as the page it follows, so a killed harvest resumes exactly.
+    Column("resumption_token", Text, nullable=True),
+    # Every datestamp up to this day is in the store: the next incremental harvest starts here.
+    Column("last_datestamp", Date, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("pages", Integer, nullable=False, server_default="0"),
+    Column("records", Integer, nullable=False, server_default="0"),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("error", Text, nullable=True),
+)
