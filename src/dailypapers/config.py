@@ -81,6 +81,42 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging threshold."
     )
+    arxiv_oai_url: str = Field(
+        default="https://oaipmh.arxiv.org/oai",
+        description="Base URL of arXiv's OAI-PMH endpoint, which `harvest` pages through.",
+    )
+    arxiv_api_url: str = Field(
+        default="https://export.arxiv.org/api/query",
+        description="arXiv's query API (Atom), used to look up a paper the store lacks.",
+    )
+    arxiv_rss_url: str = Field(
+        default="https://rss.arxiv.org/rss",
+        description="arXiv's RSS base URL; categories are appended, e.g. /cs.LG+cs.CL.",
+    )
+    arxiv_min_interval_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description=(
+            "Least time between two requests to arXiv (API, OAI-PMH and RSS together), shared "
+            "by every process through the store. arXiv asks for 3 seconds; do not go lower."
+        ),
+    )
+    http_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Connect and read timeout of one upstream request."
+    )
+    http_max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description=(
+            "Retries of an upstream request that failed to connect or answered 429 or 5xx, with "
+            "exponential backoff (or the upstream's Retry-After) between them."
+        ),
+    )
+    contact_email: str | None = Field(
+        default=None,
+        description="Address put in the User-Agent of upstream requests, so arXiv can reach you.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -6,11 +6,18 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from dailypapers import __version__
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigurationError
 from dailypapers.secret_key import resolve_secret_key
+from dailypapers.sources import ArxivSources, open_arxiv_sources
+from dailypapers.sources.http import user_agent
 from dailypapers.store import Database, open_database
+from dailypapers.store.limits import StoreRateSlots
 from dailypapers.store.migrate import pending_migrations
+
+# arXiv counts its API, OAI-PMH and RSS as one budget, so all three share one store-kept row.
+ARXIV_BUDGET = "arxiv"
 
 
 @dataclass(frozen=True)
@@ -25,9 +32,32 @@ class Services:
     trending_window_days: int
     import_batch_size: int
     import_max_field_chars: int
+    arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_rss_url: str = "https://rss.arxiv.org/rss"
+    arxiv_min_interval_seconds: float = 3.0
+    http_timeout_seconds: float = 30.0
+    http_max_retries: int = 5
+    contact_email: str | None = None
 
     def close(self) -> None:
         self.db.dispose()
+
+    def open_arxiv(self) -> ArxivSources:
+        """arXiv's clients on one connection, sharing the store-kept budget of every process.
+
+        Close them when done (`with services.open_arxiv() as arxiv: ...`).
+        """
+        return open_arxiv_sources(
+            StoreRateSlots(self.db, ARXIV_BUDGET),
+            oai_url=self.arxiv_oai_url,
+            api_url=self.arxiv_api_url,
+            rss_url=self.arxiv_rss_url,
+            min_interval_seconds=self.arxiv_min_interval_seconds,
+            user_agent=user_agent(__version__, self.contact_email),
+            timeout_seconds=self.http_timeout_seconds,
+            max_retries=self.http_max_retries,
+        )
 
 
 def build(settings: Settings) -> Services:
@@ -45,6 +75,13 @@ def build(settings: Settings) -> Services:
         trending_window_days=settings.trending_window_days,
         import_batch_size=settings.import_batch_size,
         import_max_field_chars=settings.import_max_field_chars,
+        arxiv_oai_url=settings.arxiv_oai_url,
+        arxiv_api_url=settings.arxiv_api_url,
+        arxiv_rss_url=settings.arxiv_rss_url,
+        arxiv_min_interval_seconds=settings.arxiv_min_interval_seconds,
+        http_timeout_seconds=settings.http_timeout_seconds,
+        http_max_retries=settings.http_max_retries,
+        contact_email=settings.contact_email,
     )
 
 
