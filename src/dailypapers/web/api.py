@@ -10,7 +10,13 @@ from fastapi import APIRouter, Query, Request, Response
 from dailypapers import catalog
 from dailypapers.periods import parse_period
 from dailypapers.web.api_models import ERROR_RESPONSES, Health, HfDailyEntry, HfPaper
-from dailypapers.web.caching import LIST_MAX_AGE_SECONDS, PAPER_MAX_AGE_SECONDS, cached
+from dailypapers.web.caching import (
+    LIST_MAX_AGE_SECONDS,
+    PAPER_MAX_AGE_SECONDS,
+    CachedBody,
+    cached,
+    cached_list,
+)
 from dailypapers.web.deps import State, utc_now, with_query
 from dailypapers.web.hf_json import daily_entry, paper_object
 
@@ -48,25 +54,29 @@ def api_daily_papers(
     A page past the end is an empty array.
     """
     services = state.services
-    papers = catalog.list_daily(
-        services.db,
-        parse_period(day=day, week=week, month=month),
-        submitter=submitter,
-        sort=sort,
-        page=p,
-        limit=limit,
-        now=utc_now(),
-        half_life_hours=services.trending_half_life_hours,
-        window_days=services.trending_window_days,
-    )
-    headers = {}
-    if len(papers) == limit:
-        params = dict(request.query_params) | {"p": str(p + 1)}
-        headers["Link"] = (
-            f'<{services.base_url}{with_query(request.url.path, **params)}>; rel="next"'
+    period = parse_period(day=day, week=week, month=month)
+
+    def make() -> CachedBody:
+        papers = catalog.list_daily(
+            services.db,
+            period,
+            submitter=submitter,
+            sort=sort,
+            page=p,
+            limit=limit,
+            now=utc_now(),
+            half_life_hours=services.trending_half_life_hours,
+            window_days=services.trending_window_days,
         )
-    body = _json([daily_entry(paper, services.base_url) for paper in papers])
-    return cached(request, body, "application/json", max_age=LIST_MAX_AGE_SECONDS, headers=headers)
+        headers = {}
+        if len(papers) == limit:
+            params = dict(request.query_params) | {"p": str(p + 1)}
+            next_url = services.base_url + with_query(request.url.path, **params)
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        body = _json([daily_entry(paper, services.base_url) for paper in papers])
+        return CachedBody(body.encode(), "application/json", headers)
+
+    return cached_list(request, state.list_cache, make)
 
 
 @router.get("/papers/search", response_model=list[HfDailyEntry], summary="Search papers")

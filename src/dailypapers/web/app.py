@@ -13,6 +13,7 @@ from dailypapers import __version__
 from dailypapers.config import load_settings
 from dailypapers.services import Services, build, require_current_schema, secret_key
 from dailypapers.web import api, docs, feeds, pages
+from dailypapers.web.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
 from dailypapers.web.deps import AppState, make_templates
 from dailypapers.web.errors import install_error_handlers
 
@@ -63,7 +64,12 @@ def create_app(services: Services, *, secret: str) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.dp = AppState(services=services, secret=secret, templates=make_templates())
+    app.state.dp = AppState(
+        services=services,
+        secret=secret,
+        templates=make_templates(),
+        list_cache=ListCache(ttl_seconds=LIST_CACHE_SECONDS, max_bytes=LIST_CACHE_BYTES),
+    )
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(SecurityHeaders)

@@ -1,4 +1,5 @@
-"""HTTP caching for every GET: a weak ETag from the body, Cache-Control, Last-Modified, and 304s.
+"""HTTP caching: a weak ETag from the body, Cache-Control, Last-Modified and 304s on every GET,
+and a short-lived per-process cache of rendered lists.
 
 The ETag is weak because GZipMiddleware may re-encode the body; it still validates the content.
 """
@@ -6,6 +7,11 @@ The ETag is weak because GZipMiddleware may re-encode the body; it still validat
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -16,6 +22,10 @@ LIST_MAX_AGE_SECONDS = 60
 # A paper page changes rarely (a new version, a vote).
 PAPER_MAX_AGE_SECONDS = 300
 FEED_MAX_AGE_SECONDS = 600
+# Rendered lists are reused within a process for this long: well under LIST_MAX_AGE_SECONDS.
+LIST_CACHE_SECONDS = 30.0
+# Memory one process may spend on rendered lists (bytes); the oldest go first past it.
+LIST_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def etag_for(body: bytes) -> str:
@@ -58,3 +68,65 @@ def _not_modified(request: Request, etag: str, last_modified: datetime | None) -
     if since_at.tzinfo is None:
         return False
     return last_modified.replace(microsecond=0) <= since_at
+
+
+@dataclass(frozen=True, slots=True)
+class CachedBody:
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+class ListCache:
+    """Rendered list bodies (featured days, weeks, months, trending), per process, for a few
+    seconds: a list costs several queries and a template, and readers ask for the same few days.
+
+    Staleness is bounded by `ttl_seconds`, below the max-age clients are already told. Each
+    worker process keeps its own copy; nothing here has to be shared between processes.
+    """
+
+    def __init__(self, *, ttl_seconds: float, max_bytes: int) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[float, CachedBody]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: str, make: Callable[[], CachedBody]) -> CachedBody:
+        now = time.monotonic()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and now - found[0] < self.ttl_seconds:
+                self._entries.move_to_end(key)
+                return found[1]
+        made = make()  # outside the lock: two misses may both render; the last one stays
+        if len(made.body) <= self.max_bytes // 8:
+            with self._lock:
+                self._store(key, now, made)
+        return made
+
+    def _store(self, key: str, now: float, made: CachedBody) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1].body)
+        self._entries[key] = (now, made)
+        self._bytes += len(made.body)
+        while self._bytes > self.max_bytes and self._entries:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.body)
+
+
+def request_key(request: Request) -> str:
+    """The cache key of a GET: path plus the query parameters in a canonical order."""
+    return request.url.path + "?" + "&".join(sorted(str(request.query_params).split("&")))
+
+
+def cached_list(
+    request: Request,
+    cache: ListCache,
+    make: Callable[[], CachedBody],
+    *,
+    max_age: int = LIST_MAX_AGE_SECONDS,
+) -> Response:
+    made = cache.get_or_make(request_key(request), make)
+    return cached(request, made.body, made.media_type, max_age=max_age, headers=made.headers)

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 
 from dailypapers.periods import Period, PeriodKind, period_of
 from dailypapers.services import Services
+from dailypapers.web.caching import ListCache
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -22,9 +23,11 @@ class AppState:
     services: Services
     secret: str
     templates: jinja2.Environment
+    list_cache: ListCache
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain attribute read, not worth a hop through the thread pool.
     state: AppState = request.app.state.dp
     return state
 

@@ -12,7 +12,13 @@ from dailypapers import catalog
 from dailypapers.domain import Paper
 from dailypapers.exports import render_bibtex_list, render_markdown
 from dailypapers.periods import Period, day_period, parse_day, parse_month, parse_week
-from dailypapers.web.caching import LIST_MAX_AGE_SECONDS, PAPER_MAX_AGE_SECONDS, cached
+from dailypapers.web.caching import (
+    LIST_MAX_AGE_SECONDS,
+    PAPER_MAX_AGE_SECONDS,
+    CachedBody,
+    cached,
+    cached_list,
+)
 from dailypapers.web.deps import (
     State,
     author_url,
@@ -35,35 +41,39 @@ _HTML = "text/html; charset=utf-8"
 _BIB = "application/x-bibtex; charset=utf-8"
 
 
+def _bib_body(papers: Sequence[Paper], name: str) -> CachedBody:
+    disposition = {"Content-Disposition": f'inline; filename="{name}.bib"'}
+    return CachedBody(render_bibtex_list(papers).encode(), _BIB, disposition)
+
+
 def _bib(request: Request, papers: Sequence[Paper], name: str) -> Response:
-    return cached(
-        request,
-        render_bibtex_list(papers),
-        _BIB,
-        max_age=LIST_MAX_AGE_SECONDS,
-        headers={"Content-Disposition": f'inline; filename="{name}.bib"'},
-    )
+    made = _bib_body(papers, name)
+    return cached(request, made.body, _BIB, max_age=LIST_MAX_AGE_SECONDS, headers=made.headers)
 
 
 def _featured_page(
     request: Request, state: State, period: Period | None, p: int, fmt: str
 ) -> Response:
-    listing = catalog.featured_period(state.services.db, period, page=p, page_size=PAGE_SIZE)
-    if fmt == "bib":
-        label = listing.period.label if listing.period else "papers"
-        return _bib(request, listing.papers, f"papers-{label}")
-    html = render_html(
-        state,
-        "featured.html",
-        listing=listing,
-        requested=period,
-        nav=listing.period.kind if listing.period else "day",
-        feeds=[
-            ("Daily papers (RSS)", "/feeds/daily.rss"),
-            ("Daily papers (Atom)", "/feeds/daily.atom"),
-        ],
-    )
-    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)
+    def make() -> CachedBody:
+        listing = catalog.featured_period(state.services.db, period, page=p, page_size=PAGE_SIZE)
+        if fmt == "bib":
+            return _bib_body(
+                listing.papers, f"papers-{listing.period.label if listing.period else 'none'}"
+            )
+        html = render_html(
+            state,
+            "featured.html",
+            listing=listing,
+            requested=period,
+            nav=listing.period.kind if listing.period else "day",
+            feeds=[
+                ("Daily papers (RSS)", "/feeds/daily.rss"),
+                ("Daily papers (Atom)", "/feeds/daily.atom"),
+            ],
+        )
+        return CachedBody(html.encode(), _HTML, {})
+
+    return cached_list(request, state.list_cache, make)
 
 
 @router.get("/")
@@ -149,29 +159,33 @@ def author_page(
 @router.get("/trending")
 def trending_page(request: Request, state: State, p: Page = 0, format: Format = "html") -> Response:
     services = state.services
-    result = catalog.trending(
-        services.db,
-        now=utc_now(),
-        half_life_hours=services.trending_half_life_hours,
-        window_days=services.trending_window_days,
-        page=p,
-        page_size=PAGE_SIZE,
-    )
-    if format == "bib":
-        return _bib(request, result.papers, "trending")
-    html = render_html(
-        state,
-        "trending.html",
-        result=result,
-        half_life_hours=services.trending_half_life_hours,
-        window_days=services.trending_window_days,
-        nav="trending",
-        feeds=[
-            ("Trending (RSS)", "/feeds/trending.rss"),
-            ("Trending (Atom)", "/feeds/trending.atom"),
-        ],
-    )
-    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)
+
+    def make() -> CachedBody:
+        result = catalog.trending(
+            services.db,
+            now=utc_now(),
+            half_life_hours=services.trending_half_life_hours,
+            window_days=services.trending_window_days,
+            page=p,
+            page_size=PAGE_SIZE,
+        )
+        if format == "bib":
+            return _bib_body(result.papers, "trending")
+        html = render_html(
+            state,
+            "trending.html",
+            result=result,
+            half_life_hours=services.trending_half_life_hours,
+            window_days=services.trending_window_days,
+            nav="trending",
+            feeds=[
+                ("Trending (RSS)", "/feeds/trending.rss"),
+                ("Trending (Atom)", "/feeds/trending.atom"),
+            ],
+        )
+        return CachedBody(html.encode(), _HTML, {})
+
+    return cached_list(request, state.list_cache, make)
 
 
 @router.get("/search")
