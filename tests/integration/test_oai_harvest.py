@@ -18,7 +18,7 @@ from dailypapers.ingest.harvest import harvest
 from dailypapers.sources import ArxivSources
 from dailypapers.sources.oai import BadResumptionToken
 from dailypapers.store import Database
-from dailypapers.store.harvests import find_cursor
+from dailypapers.store.harvests import find_cursor, list_cursors
 from dailypapers.store.schema import ingest_runs, paper_authors, paper_versions, papers
 from tests.conftest import REPO
 from tests.integration.harvest_child import TEST_CONTACT, open_sources
@@ -106,6 +106,7 @@ def test_a_full_harvest_stores_every_record_of_every_page(
         9,
     )
     assert cursor.last_datestamp == DAY
+    assert list_cursors(db) == [cursor]
     assert run_statuses(db) == ["ok"]
 
 

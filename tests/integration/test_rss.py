@@ -6,11 +6,14 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from dailypapers.errors import InvalidRequest, SourceUnavailable
+from dailypapers.ingest.announcements import ingest_announcements
 from dailypapers.sources import ArxivSources
 from dailypapers.store import Database, open_database
 from dailypapers.store.migrate import upgrade
+from dailypapers.store.schema import papers
 from tests.integration.harvest_child import open_sources
 from tests.integration.replay_server import RSS_DATA, ReplayServer, Reply
 
@@ -80,3 +83,20 @@ def test_a_feed_that_is_not_rss_is_a_clear_error(arxiv: ArxivSources, server: Re
     server.push(Reply(body=b"<html><body>maintenance</body></html>"))
     with pytest.raises(SourceUnavailable, match="other than an RSS channel"):
         arxiv.rss.fetch_announcements(["cs.LG"])
+
+
+def test_the_days_announcements_go_into_the_store_once(
+    sqlite_url: str, server: ReplayServer
+) -> None:
+    db = open_database(sqlite_url)
+    upgrade(db)
+    with open_sources(db, server.url) as arxiv:
+        first = ingest_announcements(db, arxiv.rss, CATEGORIES)
+        again = ingest_announcements(db, arxiv.rss, CATEGORIES)
+    with db.read() as conn:
+        stored = dict(conn.execute(select(papers.c.arxiv_id, papers.c.latest_version)).all())
+    db.dispose()
+    assert first.by_type == {"new": 2, "cross": 1, "replace": 1}
+    assert first.announced_on == date(2026, 9, 24)
+    assert (first.counts.papers_changed, again.counts.papers_changed) == (4, 0)
+    assert stored == {"2609.26811": 1, "2609.26820": 1, "2205.06398": 2, "2009.13987": 3}
