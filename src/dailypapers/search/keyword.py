@@ -206,13 +206,25 @@ class KeywordSearcher:
         # `count` exists at run time though tantivy's stub leaves it out.
         return KeywordHits(pairs, int(getattr(result, "count", 0) or 0))
 
-    def all_matches(self, query: Query, *, only_ids: Collection[str]) -> list[tuple[str, float]]:
-        """Every match among `only_ids`, unordered: the candidates an upvote order ranks."""
-        if not only_ids:
+    def count(self, query: Query) -> int:
+        result = self._searcher.search(self._compile(query, None, ()), limit=1, count=True)
+        return int(getattr(result, "count", 0) or 0)
+
+    def all_matches(
+        self, query: Query, *, only_ids: Collection[str] | None, limit: int
+    ) -> list[tuple[str, float, int]]:
+        """Up to `limit` matches (among `only_ids` if given) as (arxiv_id, score, published):
+        the candidates that live upvote counts are joined on."""
+        if limit <= 0 or (only_ids is not None and not only_ids):
             return []
         compiled = self._compile(query, only_ids, ())
-        result = self._searcher.search(compiled, limit=len(only_ids), count=False)
-        return [(self._id(address), float(score)) for score, address in result.hits]
+        result = self._searcher.search(compiled, limit=limit, count=False)
+        addresses = [address for _, address in result.hits]
+        published = self._searcher.fast_field_values("published", addresses)
+        return [
+            (self._id(address), float(score), int(day or 0))
+            for (score, address), day in zip(result.hits, published, strict=True)
+        ]
 
     def months(
         self, query: Query, *, only_ids: Collection[str] | None = None

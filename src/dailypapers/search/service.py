@@ -6,19 +6,21 @@ The keyword index ranks; the store supplies what the index cannot know: live upv
 
 from __future__ import annotations
 
-import logging
 import time
+from collections.abc import Callable, Collection
 
 from dailypapers.domain import Paper
 from dailypapers.search.catchup import repair
 from dailypapers.search.index import IndexUnavailable, OpenGeneration, SearchIndex
-from dailypapers.search.keyword import KeywordSearcher
+from dailypapers.search.keyword import KeywordSearcher, ResultOrder
 from dailypapers.search.query import Query
 from dailypapers.search.results import MonthCount, SearchHit, SearchResult
 from dailypapers.store import Database
-from dailypapers.store.changes import find_papers, list_live_upvotes
+from dailypapers.store.changes import find_live_upvotes, find_papers, list_live_upvotes
 
-log = logging.getLogger(__name__)
+# Queries with at most this many matches get their live upvote counts by id; broader ones read
+# the store's upvoted set instead. Each candidate costs a stored-document read in the index.
+CANDIDATE_JOIN_LIMIT = 500
 
 
 def search_papers(
@@ -32,21 +34,15 @@ def search_papers(
     started = time.perf_counter()
     opened = open_for_search(db, index)
     keyword = opened.keyword
-    upvotes: dict[str, int] | None = None
+    only_ids: Collection[str] | None = None
     if query.min_upvotes or query.sort == "upvotes":
-        with db.read() as conn:
-            upvotes = list_live_upvotes(conn, at_least=query.min_upvotes or 1)
-    only_ids = upvotes if query.min_upvotes else None
-    if query.sort == "upvotes":
-        assert upvotes is not None
-        page, total = _by_upvotes(keyword, query, upvotes)
+        page, total, only_ids = _with_live_upvotes(db, keyword, query)
     else:
         found = keyword.search(
             query,
             order="date" if query.sort == "date" else "relevance",
             limit=query.limit,
             offset=query.offset,
-            only_ids=only_ids,
         )
         page, total = found.hits, found.total
     months: tuple[MonthCount, ...] = ()
@@ -75,6 +71,46 @@ def open_for_search(db: Database, index: SearchIndex) -> OpenGeneration:
     return index.searcher(force_check=True)
 
 
+def _with_live_upvotes(
+    db: Database, keyword: KeywordSearcher, query: Query
+) -> tuple[list[tuple[str, float]], int, Collection[str] | None]:
+    """A page where upvotes matter: (page, total, the ids the matches were limited to).
+
+    Votes are not in the index, so counts come from the store. A query with few matches joins
+    the counts on its candidates; a broad one asks the store for the upvoted papers (featured or
+    voted: bounded by those, not by the corpus) and limits the index to them.
+    """
+    if keyword.count(query) <= CANDIDATE_JOIN_LIMIT:
+        candidates = keyword.all_matches(query, only_ids=None, limit=CANDIDATE_JOIN_LIMIT)
+        with db.read() as conn:
+            upvotes = find_live_upvotes(conn, [arxiv_id for arxiv_id, _, _ in candidates])
+        kept = [c for c in candidates if upvotes[c[0]] >= (query.min_upvotes or 0)]
+        kept.sort(key=_order(query, upvotes))
+        page = [(arxiv_id, score) for arxiv_id, score, _ in kept]
+        return page[query.offset : query.offset + query.limit], len(kept), None
+    with db.read() as conn:
+        upvotes = list_live_upvotes(conn, at_least=query.min_upvotes or 1)
+    only_ids = upvotes if query.min_upvotes else None
+    if query.sort != "upvotes":
+        order: ResultOrder = "date" if query.sort == "date" else "relevance"
+        found = keyword.search(
+            query, order=order, limit=query.limit, offset=query.offset, only_ids=upvotes
+        )
+        return found.hits, found.total, only_ids
+    page, total = _by_upvotes(keyword, query, upvotes)
+    return page, total, only_ids
+
+
+def _order(
+    query: Query, upvotes: dict[str, int]
+) -> Callable[[tuple[str, float, int]], tuple[float, ...]]:
+    if query.sort == "upvotes":
+        return lambda c: (-upvotes[c[0]], -c[1], -c[2])
+    if query.sort == "date" or query.is_browse:
+        return lambda c: (-c[2], -c[1])
+    return lambda c: (-c[1], -c[2])
+
+
 def _by_upvotes(
     keyword: KeywordSearcher, query: Query, upvotes: dict[str, int]
 ) -> tuple[list[tuple[str, float]], int]:
@@ -83,17 +119,17 @@ def _by_upvotes(
     Only featured or voted papers have upvotes, so the first part is bounded by them; papers with
     none follow in the index's own order, fetched a page at a time.
     """
-    voted = keyword.all_matches(query, only_ids=upvotes)
+    matches = keyword.all_matches(query, only_ids=upvotes, limit=len(upvotes))
+    voted = [(arxiv_id, score) for arxiv_id, score, _ in matches]
     voted.sort(key=lambda hit: (-upvotes[hit[0]], -hit[1], hit[0]))
     if query.min_upvotes:
         return voted[query.offset : query.offset + query.limit], len(voted)
     page = voted[query.offset : query.offset + query.limit]
-    rest_offset = max(0, query.offset - len(voted))
     rest = keyword.search(
         query,
         order="relevance",
-        limit=query.limit - len(page) if len(page) < query.limit else 1,
-        offset=rest_offset,
+        limit=max(1, query.limit - len(page)),
+        offset=max(0, query.offset - len(voted)),
         not_ids=upvotes,
     )
     if len(page) < query.limit:

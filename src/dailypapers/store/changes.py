@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, literal_column, or_, select, union
+from sqlalchemy import Connection, and_, exists, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from dailypapers.domain import Paper
@@ -120,22 +120,49 @@ def list_live_upvotes(conn: Connection, *, at_least: int = 1) -> dict[str, int]:
     Read live on each search: votes do not bump change_seq, so the index cannot know them. Only
     featured or voted papers can have any, so the set is bounded by those, not by the corpus.
     """
-    at_least = max(1, at_least)
-    local = select(votes.c.arxiv_id, func.count().label("n")).group_by(votes.c.arxiv_id).subquery()
-    candidates = union(select(featured.c.arxiv_id), select(votes.c.arxiv_id)).subquery()
-    shown = (func.coalesce(featured.c.upvotes_baseline, 0) + func.coalesce(local.c.n, 0)).label(
-        "upvotes"
+    threshold: ColumnElement[int] = literal_column(str(max(1, int(at_least))))
+    shown = (featured.c.upvotes_baseline + _local_votes(featured.c.arxiv_id)).label("upvotes")
+    featured_part = select(featured.c.arxiv_id, shown).where(shown >= threshold)
+    unfeatured = ~exists().where(featured.c.arxiv_id == votes.c.arxiv_id)
+    voted_part = (
+        select(votes.c.arxiv_id, func.count())
+        .where(unfeatured)
+        .group_by(votes.c.arxiv_id)
+        .having(func.count() >= threshold)
     )
-    stmt = (
-        select(candidates.c.arxiv_id, shown)
-        .select_from(
-            candidates.outerjoin(featured, featured.c.arxiv_id == candidates.c.arxiv_id).outerjoin(
-                local, local.c.arxiv_id == candidates.c.arxiv_id
+    found = {arxiv_id: int(count) for arxiv_id, count in conn.execute(featured_part)}
+    found.update((arxiv_id, int(count)) for arxiv_id, count in conn.execute(voted_part))
+    return found
+
+
+def find_live_upvotes(conn: Connection, arxiv_ids: Collection[str]) -> dict[str, int]:
+    """Shown upvotes of these papers (0 for those with none): a join on a small candidate set."""
+    counts = dict.fromkeys(arxiv_ids, 0)
+    ids = list(counts)
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        for arxiv_id, baseline in conn.execute(
+            select(featured.c.arxiv_id, featured.c.upvotes_baseline).where(
+                featured.c.arxiv_id.in_(chunk)
             )
-        )
-        .where(shown >= literal_column(str(int(at_least))))
+        ):
+            counts[arxiv_id] += int(baseline)
+        for arxiv_id, local in conn.execute(
+            select(votes.c.arxiv_id, func.count())
+            .where(votes.c.arxiv_id.in_(chunk))
+            .group_by(votes.c.arxiv_id)
+        ):
+            counts[arxiv_id] += int(local)
+    return counts
+
+
+def _local_votes(arxiv_id: ColumnElement[str]) -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .where(votes.c.arxiv_id == arxiv_id)
+        .correlate(featured)
+        .scalar_subquery()
     )
-    return {arxiv_id: int(count) for arxiv_id, count in conn.execute(stmt)}
 
 
 def find_papers(conn: Connection, arxiv_ids: Collection[str]) -> dict[str, Paper]:

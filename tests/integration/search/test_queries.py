@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import insert
 
 from dailypapers.errors import InvalidRequest
-from dailypapers.search import SearchIndex, catch_up, parse_query, query_from_params, search_papers
+from dailypapers.search import (
+    SearchIndex,
+    SearchResult,
+    catch_up,
+    parse_query,
+    query_from_params,
+    search_papers,
+    service,
+)
 from dailypapers.store import Database
 from dailypapers.store.schema import users, votes
 from tests.integration.search.checks import (
@@ -187,6 +195,31 @@ def test_the_upvote_order_pages_through_voted_then_unvoted_papers(searchable: Se
     plain, plain_total = every_match(db, index, parse_query("learning"))
     assert total == plain_total == len(found)
     assert sorted(found) == sorted(plain)
+
+
+@pytest.mark.parametrize(
+    "options", [{"min_upvotes": 3}, {"sort": "upvotes"}, {"min_upvotes": 2, "sort": "date"}]
+)
+def test_joining_counts_on_candidates_or_reading_the_upvoted_set_agree(
+    searchable: Searchable, monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
+) -> None:
+    db, index = searchable
+    query = parse_query("learning", limit=120, **options)  # type: ignore[arg-type]
+    monkeypatch.setattr(service, "CANDIDATE_JOIN_LIMIT", 100_000)
+    joined = search_papers(db, index, query)
+    monkeypatch.setattr(service, "CANDIDATE_JOIN_LIMIT", 0)
+    from_set = search_papers(db, index, query)
+    assert joined.total == from_set.total > 0
+
+    def order(result: SearchResult) -> list[object]:  # ties may fall either way
+        if query.sort == "upvotes":
+            return [h.paper.upvotes for h in result.hits]
+        if query.sort == "date":
+            return [h.paper.published_at for h in result.hits]
+        return [round(h.score, 3) for h in result.hits]
+
+    assert order(joined) == order(from_set)
+    assert all(h.paper.upvotes >= query.min_upvotes for h in joined.hits if query.min_upvotes)
 
 
 def _vote(db: Database, arxiv_id: str, voters: int) -> None:
