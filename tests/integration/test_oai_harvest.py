@@ -67,9 +67,18 @@ def run_statuses(db: Database) -> list[str]:
 def test_a_full_harvest_stores_every_record_of_every_page(
     db: Database, arxiv: ArxivSources, server: ReplayServer, pages: OaiList
 ) -> None:
-    report = harvest(db, arxiv.oai, set_spec=SET, from_date=DAY, until=DAY)
+    progress: list[tuple[int, int]] = []
+    report = harvest(
+        db,
+        arxiv.oai,
+        set_spec=SET,
+        from_date=DAY,
+        until=DAY,
+        progress=lambda page, counts: progress.append((page, counts.papers_seen)),
+    )
 
     assert (report.pages, report.counts.papers_seen, report.counts.rejects) == (4, 9, 0)
+    assert progress == [(1, 3), (2, 5), (3, 7), (4, 9)]
     assert stored_ids(db) == sorted(pages.all_ids)
     first, *rest = server.seen
     assert first.path == "/oai"

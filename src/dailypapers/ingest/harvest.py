@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from dailypapers.domain import ImportCounts
@@ -88,36 +88,15 @@ def harvest(
         f"oai-pmh {metadata_prefix} set={key or '*'} {plan.from_date or '*'}..{plan.until or '*'}"
     )
     run_id = start_run(db, label, now=clock())
-    counts, pages, token = ImportCounts(), 0, plan.token
+    tally = _Tally()
     try:
-        while True:
-            page = (
-                oai.resume(token)
-                if token
-                else oai.list_records(
-                    metadata_prefix, set_spec=set_spec, from_date=plan.from_date, until=plan.until
-                )
-            )
-            counts += _store_page(db, page, key, metadata_prefix, clock())
-            pages += 1
-            if progress:
-                progress(pages, counts)
-            if page.resumption_token and page.resumption_token == token:
-                raise SourceUnavailable(f"OAI-PMH repeated the resumption token {token!r}")
-            token = page.resumption_token
-            if not token:
-                break
+        _page_through(db, oai, plan, metadata_prefix, set_spec, tally, clock, progress)
     except DailyPapersError as exc:
-        fail_cursor(
-            db,
-            key,
-            metadata_prefix,
-            error=str(exc),
-            now=clock(),
-            drop_token=isinstance(exc, BadResumptionToken),
-        )
-        finish_run(db, run_id, counts, status="failed", now=clock(), error=str(exc))
+        refused = isinstance(exc, BadResumptionToken)
+        fail_cursor(db, key, metadata_prefix, error=str(exc), now=clock(), drop_token=refused)
+        finish_run(db, run_id, tally.counts, status="failed", now=clock(), error=str(exc))
         raise
+    counts, pages = tally.counts, tally.pages
     # Every datestamp before the day this list was started is now stored; the next incremental
     # harvest starts on that day again (inclusive), as records may still change on it.
     last = min(plan.until, plan.started_on) if plan.until else plan.started_on
@@ -134,6 +113,42 @@ def harvest(
         last_datestamp=last,
         seconds=time.monotonic() - started,
     )
+
+
+@dataclass(slots=True)
+class _Tally:
+    pages: int = 0
+    counts: ImportCounts = field(default_factory=ImportCounts)
+
+
+def _page_through(
+    db: Database,
+    oai: OaiPmhClient,
+    plan: _Plan,
+    metadata_prefix: str,
+    set_spec: str | None,
+    tally: _Tally,
+    clock: Callable[[], datetime],
+    progress: HarvestProgress | None,
+) -> None:
+    """Fetch and store pages until the list ends; `tally` holds what was stored if one fails."""
+    token = plan.token
+    while True:
+        if token:
+            page = oai.resume(token)
+        else:
+            page = oai.list_records(
+                metadata_prefix, set_spec=set_spec, from_date=plan.from_date, until=plan.until
+            )
+        tally.counts += _store_page(db, page, set_spec or "", metadata_prefix, clock())
+        tally.pages += 1
+        if progress:
+            progress(tally.pages, tally.counts)
+        if page.resumption_token and page.resumption_token == token:
+            raise SourceUnavailable(f"OAI-PMH repeated the resumption token {token!r}")
+        token = page.resumption_token
+        if not token:
+            return
 
 
 def _plan(
