@@ -119,16 +119,8 @@ def _page(root: Element, verb: str) -> OaiPage:
     response_date = _response_date(root)
     error = root.find("oai:error", NS)
     if error is not None:
-        code, message = error.get("code", ""), fields.clean(error.text) or ""
-        if code == "noRecordsMatch":
-            return OaiPage((), (), 0, None, 0, response_date, None)
-        if code == "idDoesNotExist":
-            raise _IdDoesNotExist(message)
-        if code == "badResumptionToken":
-            raise BadResumptionToken(f"OAI-PMH refused the resumption token: {message}")
-        if code in _REQUEST_ERRORS:
-            raise InvalidRequest(f"OAI-PMH {code}: {message}")
-        raise SourceUnavailable(f"OAI-PMH error {code or '(no code)'}: {message}")
+        _raise_unless_empty(error.get("code", ""), fields.clean(error.text) or "")
+        return OaiPage((), (), 0, None, 0, response_date, None)
     body = root.find(f"oai:{verb}", NS)
     if body is None:
         raise SourceUnavailable(f"OAI-PMH answer has neither {verb} nor an error")
@@ -138,23 +130,18 @@ def _page(root: Element, verb: str) -> OaiPage:
     datestamps: list[date] = []
     for record in body.findall("oai:record", NS):
         header = record.find("oai:header", NS)
-        identifier = (
-            header.findtext("oai:identifier", "", NS) if header is not None else ""
-        ) or "?"
-        stamp = header.findtext("oai:datestamp", None, NS) if header is not None else None
-        if stamp:
-            try:
-                datestamps.append(date.fromisoformat(stamp.strip()[:10]))
-            except ValueError:
-                log.warning("OAI record %s has a bad datestamp %r", identifier, stamp[:40])
-        if header is not None and header.get("status") == "deleted":
+        if header is None:
+            raise SourceUnavailable("OAI-PMH record without a header")
+        identifier = (header.findtext("oai:identifier", "", NS) or "?").strip()
+        datestamps += _datestamp(header, identifier)
+        if header.get("status") == "deleted":
             deleted += 1
             continue
         try:
             records.append(parse_metadata(record.find("oai:metadata", NS)))
         except fields.RecordError as exc:
-            log.warning("skipping OAI record %s: %s", identifier.strip(), exc)
-            rejected.append(identifier.strip())
+            log.warning("skipping OAI record %s: %s", identifier, exc)
+            rejected.append(identifier)
     token, size = _resumption(body)
     return OaiPage(
         records=tuple(records),
@@ -165,6 +152,28 @@ def _page(root: Element, verb: str) -> OaiPage:
         response_date=response_date,
         max_datestamp=max(datestamps, default=None),
     )
+
+
+def _raise_unless_empty(code: str, message: str) -> None:
+    """Map an OAI-PMH error to ours; noRecordsMatch is no error, just an empty list."""
+    if code == "noRecordsMatch":
+        return
+    if code == "idDoesNotExist":
+        raise _IdDoesNotExist(message)
+    if code == "badResumptionToken":
+        raise BadResumptionToken(f"OAI-PMH refused the resumption token: {message}")
+    if code in _REQUEST_ERRORS:
+        raise InvalidRequest(f"OAI-PMH {code}: {message}")
+    raise SourceUnavailable(f"OAI-PMH error {code or '(no code)'}: {message}")
+
+
+def _datestamp(header: Element, identifier: str) -> list[date]:
+    stamp = (header.findtext("oai:datestamp", "", NS) or "").strip()
+    try:
+        return [date.fromisoformat(stamp[:10])] if stamp else []
+    except ValueError:
+        log.warning("OAI record %s has a bad datestamp %r", identifier, stamp[:40])
+        return []
 
 
 def _response_date(root: Element) -> datetime | None:
