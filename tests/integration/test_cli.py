@@ -149,7 +149,7 @@ def test_serve_answers_healthz_and_lists_real_papers(env: dict[str, str]) -> Non
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.read() == b"ok"
+                    assert json.loads(r.read())["status"] == "ok"
                     break
             except OSError:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""

@@ -193,3 +193,26 @@ def test_the_parser_subprocess_gives_the_same_result_as_in_process(
         expected_links = sum(len(set(json.loads(line)["authors"])) for line in handle)
     assert links == expected_links
     assert listed == 0
+
+
+def test_an_unversioned_record_with_a_later_update_replaces_versioned_text(
+    db: Database, tmp_path: Path
+) -> None:
+    versioned = kaggle("0704.0002", 2, "Old title")
+    later = {
+        "arxiv_id": "0704.0002",
+        "title": "Corrected title",
+        "abstract": "Corrected.",
+        "authors": ["C. Balázs"],
+        "updated": "2020-01-01T00:00:00Z",
+    }
+    earlier = {**later, "title": "Stale title", "updated": "2007-01-01T00:00:00Z"}
+    import_file(db, write_jsonl(tmp_path / "k.jsonl", [versioned]), parse_in_subprocess=False)
+    stale = import_file(db, write_jsonl(tmp_path / "e.jsonl", [earlier]), parse_in_subprocess=False)
+    fresh = import_file(db, write_jsonl(tmp_path / "l.jsonl", [later]), parse_in_subprocess=False)
+    with db.read() as conn:
+        paper = get_paper(conn, "0704.0002")
+    assert stale.counts.papers_changed == 0
+    assert fresh.counts.papers_changed == 1
+    assert paper.title == "Corrected title"
+    assert paper.latest_version == 2

@@ -1,7 +1,7 @@
 """Writing papers: batched, idempotent upserts of papers, authors, versions and featured listings.
 
-Merge rule: a record replaces the stored text only when it is newer (a higher version, or the same
-version with a later `updated_at`); otherwise it only fills fields the store lacks. So importing
+Merge rule: a record replaces the stored text only when it is newer (see `_is_newer`: a higher
+version, else a later `updated_at`); otherwise it only fills fields the store lacks. So importing
 several sources, in any order and any number of times, settles on one state: a re-import writes
 nothing and keeps each paper's change_seq.
 """
@@ -33,9 +33,10 @@ from dailypapers.store.schema import (
 _IN_CHUNK = 5_000
 
 # Overwritten by a newer record.
-_REPLACED = ("title", "abstract", "authors", "latest_version")
+_REPLACED = ("title", "abstract", "authors")
 # Overwritten by a newer record when it carries a value; otherwise only gaps are filled.
 _MERGED = (
+    "latest_version",
     "published_at",
     "updated_at",
     "primary_category",
@@ -103,10 +104,18 @@ def _newest_per_id(records: Iterable[PaperRecord]) -> list[PaperRecord]:
 
 
 def _is_newer(record: PaperRecord, than: PaperRecord) -> bool:
-    """The same rule as the SQL upsert, for duplicates inside one batch."""
-    if (record.version or 0) != (than.version or 0):
-        return (record.version or 0) > (than.version or 0)
-    return bool(record.updated_at and than.updated_at and record.updated_at > than.updated_at)
+    """The upsert's rule, for duplicates inside one batch.
+
+    Versions decide when both are known and differ; otherwise a later `updated_at` does; a
+    versioned record also beats an unversioned one when their dates cannot be compared. The rule is
+    antisymmetric, so the order records arrive in never changes the result.
+    """
+    new_v, old_v = record.version, than.version
+    if new_v is not None and old_v is not None and new_v != old_v:
+        return new_v > old_v
+    if record.updated_at is not None and than.updated_at is not None:
+        return record.updated_at > than.updated_at
+    return old_v is None and new_v is not None
 
 
 def _paper_row(record: PaperRecord, seq: int, now: datetime) -> dict[str, Any]:
@@ -141,13 +150,19 @@ def _insert(conn: Connection, table: Any) -> Any:
 def _papers_upsert(conn: Connection) -> Insert:
     stmt = _insert(conn, papers)
     new = stmt.excluded
-    zero: ColumnElement[int] = literal_column("0")
-    new_version = func.coalesce(new.latest_version, zero)
-    old_version = func.coalesce(papers.c.latest_version, zero)
-    # NULL updated_at compares as unknown, which CASE treats as false: no claim to be newer.
+    new_v, old_v = new.latest_version, papers.c.latest_version
+    # Comparisons with NULL are unknown, which CASE and OR treat as false: no claim to be newer.
     is_newer = or_(
-        new_version > old_version,
-        and_(new_version == old_version, new.updated_at > papers.c.updated_at),
+        and_(new_v.is_not(None), old_v.is_not(None), new_v != old_v, new_v > old_v),
+        and_(
+            or_(new_v.is_(None), old_v.is_(None), new_v == old_v),
+            new.updated_at > papers.c.updated_at,
+        ),
+        and_(
+            old_v.is_(None),
+            new_v.is_not(None),
+            or_(new.updated_at.is_(None), papers.c.updated_at.is_(None)),
+        ),
     )
     merged: dict[str, ColumnElement[Any]] = {}
     for name in _REPLACED:
