@@ -23,3 +23,19 @@ class SourceUnavailable(DailyPapersError):
 
 class ConfigurationError(DailyPapersError):
     """The settings are unusable: a bad value, a placeholder secret, a pending migration."""
+
+
+class NotSignedIn(DailyPapersError):
+    """The action needs a signed-in user and there is none."""
+
+
+class PermissionDenied(DailyPapersError):
+    """The user may not do this: not theirs, not an admin, suspended, or a bad CSRF token."""
+
+
+class RateLimited(DailyPapersError):
+    """Too many requests of one kind in the current window; try again later."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

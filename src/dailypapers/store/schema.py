@@ -252,3 +252,93 @@ harvest_state = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("error", Text, nullable=True),
 )
+
+# Community (#6). A session row is keyed by the sha256 of the cookie's random value, so a leaked
+# table cannot be replayed as cookies.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
+)
+
+# Single-use tokens (sign-in, email change): a token's nonce lands here when it is used, in the
+# same transaction as what it does. Rows past expires_at are purged; the token is dead by then.
+token_uses = Table(
+    "token_uses",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("purpose", String(32), nullable=False),
+    Column("used_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# Fixed-window counters ("signin-ip:1.2.3.4" in the hour starting window_start): one atomic
+# upsert per hit, shared by every worker through the store.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("bucket", String(200), primary_key=True),
+    Column("window_start", UtcDateTime, primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Index(None, "window_start"),
+)
+
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("reporter_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    UniqueConstraint("comment_id", "reporter_id"),
+)
+
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("target", String(128), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "created_at"),
+)
+
+paper_link_changes = Table(
+    "paper_link_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("field", String(16), nullable=False),
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "arxiv_id"),
+)
+
+# Personal API tokens: only the sha256 of the token is kept; the user sees the token once.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Index(None, "user_id"),
+)
+
+# A user's submissions and comments are listed on the account page and found on deletion.
+Index("ix_featured_submitted_by", featured.c.submitted_by)
+Index("ix_comments_user_id", comments.c.user_id)
