@@ -8,13 +8,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from dailypapers import __version__
+from dailypapers.community.accounts import grant_admin
 from dailypapers.config import CONFIG_FILE_ENV, Settings, describe_settings, load_settings
 from dailypapers.domain import ImportCounts
 from dailypapers.errors import DailyPapersError
@@ -311,6 +312,26 @@ def _size(size: int | None) -> str:
     if size is None:
         return "unknown"
     return f"{size / 1e6:,.1f} MB"
+
+
+@main.group()
+def admin() -> None:
+    """Manage the community's moderators."""
+
+
+@admin.command("grant")
+@click.argument("email")
+@click.pass_obj
+def admin_grant(state: _State, email: str) -> None:
+    """Make the account with EMAIL an admin, creating it if needed.
+
+    An admin signs in with that address and moderates at /moderation: hide papers, delete
+    comments, suspend users.
+    """
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        account = grant_admin(services.db, email, now=datetime.now(UTC))
+    click.echo(f"{account.email} (@{account.username}) is now an admin")
 
 
 @main.group()

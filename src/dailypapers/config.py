@@ -117,11 +117,55 @@ class Settings(BaseSettings):
         default=None,
         description="Address put in the User-Agent of upstream requests, so arXiv can reach you.",
     )
+    smtp_url: str = Field(
+        default="",
+        description=(
+            "Mail server for sign-in links and digests: smtp://user:pass@host:587?starttls=true "
+            "or smtps://user:pass@host:465. Empty means no server: messages are written to the "
+            "maildir DATA_DIR/outbox instead (the demo default)."
+        ),
+    )
+    mail_from: str = Field(
+        default="dailypapers <noreply@localhost>",
+        description="The From address of every message the site sends.",
+    )
+    session_days: int = Field(
+        default=30, ge=1, le=365, description="How long a sign-in lasts before signing in again."
+    )
+    signin_rate_limit_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Sign-in links one email address may be sent per hour (flood protection).",
+    )
+    signin_rate_limit_per_hour_per_ip: int = Field(
+        default=30, ge=1, description="Sign-in requests one IP address may make per hour."
+    )
+    comment_rate_limit_per_hour: int = Field(
+        default=30, ge=1, description="Comments one user may post per hour."
+    )
+    submission_rate_limit_per_day: int = Field(
+        default=10, ge=1, description="Papers one user may submit per UTC day."
+    )
+    submission_window_days: int = Field(
+        default=14,
+        ge=0,
+        description=(
+            "Only papers first published within this many days can be submitted (as on Hugging "
+            "Face); 0 accepts papers of any age."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
     def _blank_is_default(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\r" in value or "\n" in value or "@" not in value:
+            raise ValueError("mail_from must be one line with an address, e.g. Papers <a@b.org>")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -175,6 +219,8 @@ def describe_settings(settings: Settings) -> dict[str, str]:
             shown[name] = "********" if value is not None else "(from key file)"
         elif name == "database_url":
             shown[name] = _mask_url_password(settings.effective_database_url)
+        elif name == "smtp_url":
+            shown[name] = _mask_url_password(value) if value else ""
         else:
             shown[name] = "" if value is None else str(value)
     return shown

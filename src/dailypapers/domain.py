@@ -169,3 +169,92 @@ class StoreStats:
     last_ingest_at: datetime | None
     database_bytes: int | None
     backend: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A community user. A deleted account keeps its row (votes still count) without its data."""
+
+    id: int
+    email: str | None
+    username: str | None
+    display_name: str | None
+    is_admin: bool
+    suspended_at: datetime | None
+    created_at: datetime
+    deleted_at: datetime | None = None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username or "deleted user"
+
+
+@dataclass(frozen=True, slots=True)
+class VoteState:
+    """A paper's shown upvote count (baseline plus local rows) and whether this user voted."""
+
+    arxiv_id: str
+    upvoted: bool
+    upvotes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    arxiv_id: str
+    user_id: int | None
+    username: str | None
+    display_name: str | None
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+
+    @property
+    def author_name(self) -> str:
+        return self.display_name or self.username or "deleted user"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedComment:
+    """A comment with open reports, for the moderation page."""
+
+    comment: Comment
+    paper_title: str
+    reports: int
+    reasons: tuple[str, ...]
+    first_reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationEntry:
+    id: int
+    actor: str | None
+    action: str
+    target: str
+    detail: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    arxiv_id: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    username: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A personal API token's public face: the secret itself is shown once and never stored."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dailypapers import __version__
+from dailypapers.community import CommunityPolicy
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigurationError
+from dailypapers.mail import Mailer, open_mailer
 from dailypapers.secret_key import resolve_secret_key
 from dailypapers.sources import ArxivSources, open_arxiv_sources
 from dailypapers.sources.http import user_agent
@@ -39,8 +41,13 @@ class Services:
     http_timeout_seconds: float = 30.0
     http_max_retries: int = 5
     contact_email: str | None = None
+    community: CommunityPolicy = field(default_factory=CommunityPolicy)
+    # Always set by build(); None only in a hand-made Services that sends no mail.
+    mailer: Mailer | None = None
 
     def close(self) -> None:
+        if self.mailer is not None:
+            self.mailer.close()
         self.db.dispose()
 
     def open_arxiv(self) -> ArxivSources:
@@ -82,6 +89,17 @@ def build(settings: Settings) -> Services:
         http_timeout_seconds=settings.http_timeout_seconds,
         http_max_retries=settings.http_max_retries,
         contact_email=settings.contact_email,
+        community=CommunityPolicy(
+            site_name=settings.site_name,
+            base_url=settings.base_url.rstrip("/"),
+            session_days=settings.session_days,
+            signin_per_hour_per_address=settings.signin_rate_limit_per_hour,
+            signin_per_hour_per_ip=settings.signin_rate_limit_per_hour_per_ip,
+            comments_per_hour=settings.comment_rate_limit_per_hour,
+            submissions_per_day=settings.submission_rate_limit_per_day,
+            submission_window_days=settings.submission_window_days,
+        ),
+        mailer=open_mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
     )
 
 

@@ -107,3 +107,16 @@ def read_token(secret: str, purpose: str, token: str, *, now: datetime) -> Token
 def digest(value: str) -> str:
     """sha256 hex of a bearer secret: what the store keeps instead of the secret itself."""
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def csrf_token(secret: str, binding: str, *, expires_at: datetime) -> str:
+    """A CSRF token for forms shown to one browser (its session key, or its anonymous key)."""
+    return sign_token(secret, CSRF, {"b": binding}, expires_at=expires_at)
+
+
+def is_valid_csrf(secret: str, binding: str, token: str, *, now: datetime) -> bool:
+    try:
+        claims = read_token(secret, CSRF, token, now=now)
+    except InvalidToken:
+        return False
+    return bool(binding) and hmac.compare_digest(str(claims.data.get("b", "")), binding)

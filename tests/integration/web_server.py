@@ -110,13 +110,15 @@ def populate(services: Services, tmp: Path) -> None:
         assert report.counts.rejects == 0, f"{path} had rejects"
 
 
-def build_services(data_dir: Path, database_url: str | None = None) -> Services:
+def build_services(data_dir: Path, database_url: str | None = None, **more: Any) -> Services:
+    """Services over `data_dir`; `more` sets other settings (e.g. smtp_url, arxiv_api_url)."""
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
         base_url="http://testserver.invalid",
         environment="development",
         log_level="WARNING",
+        **more,
     )
     return build(settings)
 

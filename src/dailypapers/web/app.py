@@ -12,7 +12,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dailypapers import __version__
 from dailypapers.config import load_settings
 from dailypapers.services import Services, build, require_current_schema, secret_key
-from dailypapers.web import api, docs, feeds, pages
+from dailypapers.web import (
+    account_pages,
+    api,
+    community_api,
+    community_pages,
+    docs,
+    feeds,
+    moderation_pages,
+    pages,
+)
 from dailypapers.web.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
 from dailypapers.web.deps import AppState, make_templates
 from dailypapers.web.errors import install_error_handlers
@@ -76,9 +85,13 @@ def create_app(services: Services, *, secret: str) -> FastAPI:
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.mount(docs.ASSETS_PATH, docs.docs_assets(), name="docs-assets")
     app.include_router(api.health_router)
+    app.include_router(community_api.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(docs.router)
+    app.include_router(account_pages.router)
+    app.include_router(community_pages.router)
+    app.include_router(moderation_pages.router)
     app.include_router(pages.markdown_router)
     app.include_router(pages.router)
     return app

@@ -86,6 +86,9 @@ def render_html(state: AppState, template: str, **context: Any) -> str:
     context.setdefault("query", "")
     context.setdefault("nav", "")
     context.setdefault("feeds", [])
+    # Community: the signed-in viewer (None when signed out) and the papers they upvoted.
+    context.setdefault("viewer", None)
+    context.setdefault("upvoted", frozenset())
     return state.templates.get_template(template).render(**context)
 
 

@@ -12,14 +12,40 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dailypapers.errors import InvalidRequest, NotFound
+from dailypapers.errors import (
+    Conflict,
+    DailyPapersError,
+    InvalidRequest,
+    NotFound,
+    NotSignedIn,
+    PermissionDenied,
+    RateLimited,
+    SourceUnavailable,
+)
 from dailypapers.web.deps import AppState
+from dailypapers.web.viewer import referer_path, sign_in_first
 
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
 # Message for a 500: the same whatever failed, so nothing about the inside leaks.
 _INTERNAL = "Something went wrong on our side. It has been logged; please try again later."
+
+
+# The status each service error maps to; forms that re-render themselves use it too.
+STATUS_BY_ERROR: tuple[tuple[type[DailyPapersError], int], ...] = (
+    (NotFound, 404),
+    (NotSignedIn, 401),
+    (PermissionDenied, 403),
+    (Conflict, 409),
+    (RateLimited, 429),
+    (SourceUnavailable, 503),
+    (InvalidRequest, 400),
+)
+
+
+def status_for(exc: DailyPapersError) -> int:
+    return next((status for kind, status in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
 
 
 def error_response(request: Request, status: int, message: str) -> Response:
@@ -34,6 +60,7 @@ def error_response(request: Request, status: int, message: str) -> Response:
         query="",
         nav="",
         feeds=[],
+        viewer=None,
         status=status,
         title=HTTPStatus(status).phrase,
         message=message,
@@ -52,6 +79,33 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 async def _invalid(request: Request, exc: Exception) -> Response:
     return error_response(request, 400, str(exc))
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    return error_response(request, 403, str(exc))
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    return error_response(request, 409, str(exc))
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("upstream unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 503, f"{exc}. Please try again in a few minutes.")
+
+
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    response = error_response(request, 429, str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
+
+
+async def _not_signed_in(request: Request, exc: Exception) -> Response:
+    back = request.url.path if request.method == "GET" else referer_path(request)
+    if request.url.path.startswith("/api/"):
+        return error_response(request, 401, str(exc))
+    return sign_in_first(request, back)
 
 
 async def _validation(request: Request, exc: Exception) -> Response:
@@ -85,6 +139,11 @@ async def _internal(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(InvalidRequest, _invalid)
+    app.add_exception_handler(NotSignedIn, _not_signed_in)
+    app.add_exception_handler(PermissionDenied, _forbidden)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(SourceUnavailable, _unavailable)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _internal)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from dailypapers import catalog
+from dailypapers.community.overviews import paper_view
+from dailypapers.community.votes import upvoted_among
 from dailypapers.domain import Paper
 from dailypapers.exports import render_bibtex_list, render_markdown
 from dailypapers.periods import Period, day_period, parse_day, parse_month, parse_week
@@ -27,6 +29,11 @@ from dailypapers.web.deps import (
     utc_now,
     with_query,
 )
+from dailypapers.web.viewer import SignedIn, Viewer, account_of, personal
+
+# Lists and papers vary with the viewer: a signed-in viewer gets a fresh, private rendering
+# with their votes; everyone else shares the cached one.
+_VARY = {"Vary": "Cookie"}
 
 router = APIRouter(include_in_schema=False)
 # The markdown twin is part of HF's API surface (read_paper), so it is documented; it must be
@@ -51,10 +58,25 @@ def _bib(request: Request, papers: Sequence[Paper], name: str) -> Response:
     return cached(request, made.body, _BIB, max_age=LIST_MAX_AGE_SECONDS, headers=made.headers)
 
 
-def _featured_page(
-    request: Request, state: State, period: Period | None, p: int, fmt: str
+def _viewer_context(state: State, viewer: Viewer | None, papers: Sequence[Paper]) -> dict[str, Any]:
+    ids = [paper.arxiv_id for paper in papers]
+    return {"viewer": viewer, "upvoted": upvoted_among(state.services.db, account_of(viewer), ids)}
+
+
+def _list_response(
+    request: Request, state: State, viewer: Viewer | None, fmt: str, make: Callable[..., CachedBody]
 ) -> Response:
-    def make() -> CachedBody:
+    """The shared cached list for signed-out viewers (and BibTeX); a fresh one for the signed-in."""
+    if viewer is None or fmt == "bib":
+        return cached_list(request, state.list_cache, make)
+    made = make(viewer)
+    return personal(Response(made.body, media_type=made.media_type, headers=made.headers))
+
+
+def _featured_page(
+    request: Request, state: State, viewer: Viewer | None, period: Period | None, p: int, fmt: str
+) -> Response:
+    def make(viewer: Viewer | None = None) -> CachedBody:
         listing = catalog.featured_period(state.services.db, period, page=p, page_size=PAGE_SIZE)
         if fmt == "bib":
             return _bib_body(
@@ -70,48 +92,67 @@ def _featured_page(
                 ("Daily papers (RSS)", "/feeds/daily.rss"),
                 ("Daily papers (Atom)", "/feeds/daily.atom"),
             ],
+            **_viewer_context(state, viewer, listing.papers),
         )
-        return CachedBody(html.encode(), _HTML, {})
+        return CachedBody(html.encode(), _HTML, _VARY)
 
-    return cached_list(request, state.list_cache, make)
+    return _list_response(request, state, viewer, fmt, make)
 
 
 @router.get("/")
-def home_page(request: Request, state: State, p: Page = 0, format: Format = "html") -> Response:
-    return _featured_page(request, state, None, p, format)
+def home_page(
+    request: Request, state: State, viewer: SignedIn, p: Page = 0, format: Format = "html"
+) -> Response:
+    return _featured_page(request, state, viewer, None, p, format)
 
 
 @router.get("/papers")
 def papers_page(
     request: Request,
     state: State,
+    viewer: SignedIn,
     day: Annotated[str | None, Query(alias="date", max_length=10)] = None,
     p: Page = 0,
     format: Format = "html",
 ) -> Response:
     period = day_period(parse_day(day)) if day else None
-    return _featured_page(request, state, period, p, format)
+    return _featured_page(request, state, viewer, period, p, format)
 
 
 @router.get("/papers/date/{day}")
 def day_page(
-    request: Request, state: State, day: str, p: Page = 0, format: Format = "html"
+    request: Request,
+    state: State,
+    viewer: SignedIn,
+    day: str,
+    p: Page = 0,
+    format: Format = "html",
 ) -> Response:
-    return _featured_page(request, state, day_period(parse_day(day)), p, format)
+    return _featured_page(request, state, viewer, day_period(parse_day(day)), p, format)
 
 
 @router.get("/papers/week/{week}")
 def week_page(
-    request: Request, state: State, week: str, p: Page = 0, format: Format = "html"
+    request: Request,
+    state: State,
+    viewer: SignedIn,
+    week: str,
+    p: Page = 0,
+    format: Format = "html",
 ) -> Response:
-    return _featured_page(request, state, parse_week(week), p, format)
+    return _featured_page(request, state, viewer, parse_week(week), p, format)
 
 
 @router.get("/papers/month/{month}")
 def month_page(
-    request: Request, state: State, month: str, p: Page = 0, format: Format = "html"
+    request: Request,
+    state: State,
+    viewer: SignedIn,
+    month: str,
+    p: Page = 0,
+    format: Format = "html",
 ) -> Response:
-    return _featured_page(request, state, parse_month(month), p, format)
+    return _featured_page(request, state, viewer, parse_month(month), p, format)
 
 
 @markdown_router.get("/papers/{arxiv_id:path}.md", response_class=PlainTextResponse)
@@ -123,25 +164,38 @@ def paper_markdown(request: Request, state: State, arxiv_id: str) -> Response:
 
 
 @router.get("/papers/{arxiv_id:path}")
-def paper_page(request: Request, state: State, arxiv_id: str, format: Format = "html") -> Response:
-    paper = catalog.paper(state.services.db, arxiv_id)
+def paper_page(
+    request: Request, state: State, viewer: SignedIn, arxiv_id: str, format: Format = "html"
+) -> Response:
     if format == "bib":
+        paper = catalog.paper(state.services.db, arxiv_id)
         return _bib(request, [paper], paper.arxiv_id.replace("/", "_"))
     if "text/markdown" in request.headers.get("accept", ""):
         return paper_markdown(request, state, arxiv_id)
+    view = paper_view(state.services.db, account_of(viewer), arxiv_id)
     html = render_html(
         state,
         "paper.html",
-        paper=paper,
-        bibtex=render_bibtex_list([paper]),
-        page_url=state.services.base_url + paper_url(paper.arxiv_id),
+        paper=view.paper,
+        view=view,
+        viewer=viewer,
+        upvoted={view.paper.arxiv_id} if view.upvoted else frozenset(),
+        bibtex=render_bibtex_list([view.paper]),
+        page_url=state.services.base_url + paper_url(view.paper.arxiv_id),
     )
-    return cached(request, html, _HTML, max_age=PAPER_MAX_AGE_SECONDS)
+    if viewer is not None:
+        return personal(Response(html, media_type=_HTML))
+    return cached(request, html, _HTML, max_age=PAPER_MAX_AGE_SECONDS, headers=_VARY)
 
 
 @router.get("/authors/{name:path}")
 def author_page(
-    request: Request, state: State, name: str, p: Page = 0, format: Format = "html"
+    request: Request,
+    state: State,
+    viewer: SignedIn,
+    name: str,
+    p: Page = 0,
+    format: Format = "html",
 ) -> Response:
     result = catalog.author(state.services.db, name, page=p, page_size=PAGE_SIZE)
     if format == "bib":
@@ -152,15 +206,20 @@ def author_page(
         "author.html",
         result=result,
         feeds=[(f"{result.name} (RSS)", feed + ".rss"), (f"{result.name} (Atom)", feed + ".atom")],
+        **_viewer_context(state, viewer, result.papers),
     )
-    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)
+    if viewer is not None:
+        return personal(Response(html, media_type=_HTML))
+    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS, headers=_VARY)
 
 
 @router.get("/trending")
-def trending_page(request: Request, state: State, p: Page = 0, format: Format = "html") -> Response:
+def trending_page(
+    request: Request, state: State, viewer: SignedIn, p: Page = 0, format: Format = "html"
+) -> Response:
     services = state.services
 
-    def make() -> CachedBody:
+    def make(viewer: Viewer | None = None) -> CachedBody:
         result = catalog.trending(
             services.db,
             now=utc_now(),
@@ -182,16 +241,18 @@ def trending_page(request: Request, state: State, p: Page = 0, format: Format = 
                 ("Trending (RSS)", "/feeds/trending.rss"),
                 ("Trending (Atom)", "/feeds/trending.atom"),
             ],
+            **_viewer_context(state, viewer, result.papers),
         )
-        return CachedBody(html.encode(), _HTML, {})
+        return CachedBody(html.encode(), _HTML, _VARY)
 
-    return cached_list(request, state.list_cache, make)
+    return _list_response(request, state, viewer, format, make)
 
 
 @router.get("/search")
 def search_page(
     request: Request,
     state: State,
+    viewer: SignedIn,
     q: Annotated[str, Query(max_length=catalog.MAX_QUERY_CHARS)] = "",
     p: Page = 0,
     format: Format = "html",
@@ -205,5 +266,15 @@ def search_page(
             ("This search (RSS)", with_query("/feeds/search.rss", q=q)),
             ("This search (Atom)", with_query("/feeds/search.atom", q=q)),
         ]
-    html = render_html(state, "search.html", result=result, query=q, feeds=feeds)
-    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS)
+    papers = result.papers if result else []
+    html = render_html(
+        state,
+        "search.html",
+        result=result,
+        query=q,
+        feeds=feeds,
+        **_viewer_context(state, viewer, papers),
+    )
+    if viewer is not None:
+        return personal(Response(html, media_type=_HTML))
+    return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS, headers=_VARY)
