@@ -7,6 +7,7 @@ never marks it. Sessions are random values; the store keeps only their sha256.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,10 +17,12 @@ from dailypapers.community import rate_limits
 from dailypapers.community.policy import CommunityPolicy
 from dailypapers.community.validation import check_display_name, check_username, normalise_email
 from dailypapers.domain import Account
-from dailypapers.errors import Conflict, NotSignedIn, PermissionDenied
+from dailypapers.errors import Conflict, NotSignedIn, PermissionDenied, SourceUnavailable
 from dailypapers.mail import Mailer, OutgoingMail
 from dailypapers.store import Connection, Database
 from dailypapers.store import users as store_users
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,8 @@ def request_sign_in(
     )
     link = f"{policy.base_url}/signin/confirm?token={token}"
     minutes = int(tokens.SIGN_IN_LIFETIME.total_seconds() // 60)
-    mailer.send(
+    _send(
+        mailer,
         OutgoingMail(
             to=address,
             subject=f"Sign in to {policy.site_name}",
@@ -105,9 +109,19 @@ def request_sign_in(
                 "If you did not ask for it, ignore this message: nothing happens without the "
                 "button.\n"
             ),
-        )
+        ),
     )
     return address
+
+
+def _send(mailer: Mailer, mail: OutgoingMail) -> None:
+    try:
+        mailer.send(mail)
+    except SourceUnavailable as exc:
+        log.warning("could not send mail to %s: %s", mail.to, exc)
+        raise SourceUnavailable(
+            "the mail could not be sent just now; please try again in a few minutes"
+        ) from exc
 
 
 def _claims(secret: str, token: str, now: datetime) -> tuple[tokens.TokenClaims, SignInLink]:
@@ -211,7 +225,8 @@ def request_email_change(
         {"user": account.id, "email": address},
         expires_at=now + tokens.EMAIL_CHANGE_LIFETIME,
     )
-    mailer.send(
+    _send(
+        mailer,
         OutgoingMail(
             to=address,
             subject=f"Confirm your new address on {policy.site_name}",
@@ -221,7 +236,7 @@ def request_email_change(
                 f"the button on the page:\n\n{policy.base_url}/account/email/confirm?token="
                 f"{token}\n\nIf it was not you, ignore this message.\n"
             ),
-        )
+        ),
     )
     return address
 

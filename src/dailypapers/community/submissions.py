@@ -5,6 +5,7 @@ paper and its listing are written in one transaction, so a failure leaves nothin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,12 +14,14 @@ from dailypapers.community import rate_limits
 from dailypapers.community.accounts import require_active
 from dailypapers.community.policy import CommunityPolicy
 from dailypapers.domain import Account, Paper, PaperRecord, split_arxiv_id
-from dailypapers.errors import Conflict, InvalidRequest, NotFound
+from dailypapers.errors import Conflict, InvalidRequest, NotFound, SourceUnavailable
 from dailypapers.sources import ArxivSources
 from dailypapers.store import Connection, Database
 from dailypapers.store.listings import get_paper
 from dailypapers.store.paper_edits import feature_submission, featured_day_of, is_paper_hidden
 from dailypapers.store.papers import upsert_papers
+
+log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 300
 
@@ -72,8 +75,15 @@ def submit_paper(
         known = _known(conn, arxiv_id)
     record: PaperRecord | None = None
     if known is None:
-        with open_arxiv() as arxiv:
-            record = arxiv.api.fetch_paper(arxiv_id)
+        try:
+            with open_arxiv() as arxiv:
+                record = arxiv.api.fetch_paper(arxiv_id)
+        except SourceUnavailable as exc:
+            log.warning("submission of %s: arXiv unavailable: %s", arxiv_id, exc)
+            raise SourceUnavailable(
+                f"arXiv could not be reached to fetch {arxiv_id}, so nothing was saved. "
+                "Please try again in a few minutes"
+            ) from exc
         if record is None:
             raise NotFound(f"arXiv does not know the paper {arxiv_id}; check the id")
         published = record.published_at

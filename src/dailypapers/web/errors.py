@@ -91,7 +91,7 @@ async def _conflict(request: Request, exc: Exception) -> Response:
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
     log.warning("upstream unavailable on %s %s: %s", request.method, request.url.path, exc)
-    return error_response(request, 503, f"{exc}. Please try again in a few minutes.")
+    return error_response(request, 503, str(exc))
 
 
 async def _rate_limited(request: Request, exc: Exception) -> Response:
