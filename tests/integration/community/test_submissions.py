@@ -18,8 +18,8 @@ from dailypapers.sources import open_arxiv_sources
 from dailypapers.sources.http import user_agent
 from dailypapers.store import Database
 from dailypapers.store.limits import StoreRateSlots
-from dailypapers.store.schema import featured, papers
 from dailypapers.store.papers import upsert_papers
+from dailypapers.store.schema import featured, papers
 from dailypapers.store.users import ensure_user
 from tests.integration.community.support import ARXIV_DOWN_ID, Community, csrf_of
 
