@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.integration.community.support import Community, respond
+from tests.integration.community.support import Community, community_settings, respond
 from tests.integration.replay_server import ReplayServer
 from tests.integration.smtp_sink import SmtpSink
 from tests.integration.web_server import build_services, populate, serve
@@ -27,21 +27,6 @@ def smtp_sink() -> Iterator[SmtpSink]:
 def arxiv_replay() -> Iterator[ReplayServer]:
     with ReplayServer(respond) as server:
         yield server
-
-
-def community_settings(sink: SmtpSink, arxiv: ReplayServer) -> dict[str, object]:
-    return {
-        "smtp_url": sink.url,
-        "mail_from": "Papers <noreply@example.org>",
-        "arxiv_api_url": f"{arxiv.url}/api/query",
-        "arxiv_min_interval_seconds": 0.01,
-        "http_max_retries": 0,
-        "http_timeout_seconds": 5.0,
-        "submission_window_days": 0,
-        "signin_rate_limit_per_hour_per_ip": 100_000,
-        "comment_rate_limit_per_hour": 1_000,
-        "submission_rate_limit_per_day": 1_000,
-    }
 
 
 @pytest.fixture(

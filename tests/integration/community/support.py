@@ -116,3 +116,18 @@ class Community:
 
 def csrf_of(client: httpx.Client, path: str = "/account") -> str:
     return csrf_in(client.get(path).text)
+
+
+def community_settings(sink: SmtpSink, arxiv: ReplayServer) -> dict[str, object]:
+    return {
+        "smtp_url": sink.url,
+        "mail_from": "Papers <noreply@example.org>",
+        "arxiv_api_url": f"{arxiv.url}/api/query",
+        "arxiv_min_interval_seconds": 0.01,
+        "http_max_retries": 0,
+        "http_timeout_seconds": 5.0,
+        "submission_window_days": 0,
+        "signin_rate_limit_per_hour_per_ip": 100_000,
+        "comment_rate_limit_per_hour": 1_000,
+        "submission_rate_limit_per_day": 1_000,
+    }
