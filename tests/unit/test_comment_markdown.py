@@ -15,7 +15,7 @@ from dailypapers.errors import InvalidRequest
         "<script>alert(1)</script>",
         "[x](javascript:alert(1))",
         "[x](JaVaScRiPt:alert(1))",
-        "[x](java&#115;cript:alert(1))",
+        "[x](&#106;avascript:alert(1))",
         "[x](data:text/html,<script>alert(1)</script>)",
         "[x](vbscript:msgbox)",
         "<a href='javascript:alert(1)'>x</a>",
