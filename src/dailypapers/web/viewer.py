@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from dailypapers import tokens
 from dailypapers.community.accounts import Session, find_session, local_path
@@ -42,12 +43,16 @@ class Viewer:
         return self.session.account
 
 
-def get_viewer(request: Request, state: State) -> Viewer | None:
-    """The signed-in viewer, or None; no store query for a request without a session cookie."""
+async def get_viewer(request: Request, state: State) -> Viewer | None:
+    """The signed-in viewer, or None.
+
+    async, so a request without a session cookie (every anonymous reader) costs no thread hop and
+    no store query; the session lookup itself runs in the thread pool.
+    """
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    session = find_session(state.services.db, cookie, now=utc_now())
+    session = await run_in_threadpool(find_session, state.services.db, cookie, now=utc_now())
     if session is None:
         return None
     csrf = tokens.csrf_token(state.secret, session.key, expires_at=session.expires_at)
