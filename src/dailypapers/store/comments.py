@@ -5,7 +5,7 @@ moderation log can still name what was removed.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -154,8 +154,6 @@ def list_reported_comments(conn: Connection, *, limit: int = 100) -> list[Report
 
 def _aware(value: Any) -> datetime:
     """min() loses the column type on SQLite and returns text: parse it back to aware UTC."""
-    from datetime import UTC
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)

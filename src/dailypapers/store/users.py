@@ -111,10 +111,11 @@ def anonymise_user(conn: Connection, user_id: int, now: datetime) -> None:
         .where(users.c.id == user_id)
         .values(email=None, username=None, display_name=None, is_admin=False, deleted_at=now)
     )
+    # Live comments are deleted now; earlier-deleted ones keep their date. Both lose their text.
     conn.execute(
         update(comments)
         .where(comments.c.user_id == user_id, comments.c.deleted_at.is_(None))
-        .values(body="", deleted_at=now)
+        .values(deleted_at=now)
     )
     conn.execute(update(comments).where(comments.c.user_id == user_id).values(body=""))
     conn.execute(delete(comment_reports).where(comment_reports.c.reporter_id == user_id))
