@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from dailypapers.store.schema import papers
+from dailypapers.store.schema import comments, papers
 from tests.integration.community.support import Community, csrf_of
 from tests.integration.web_server import HOSTILE_ID, sample_hf
 
@@ -122,6 +122,8 @@ def test_deleting_an_account_keeps_its_votes_in_the_counts(community: Community)
     client = community.sign_in()
     csrf = csrf_of(client)
     client.post(f"/papers/{arxiv_id}/upvote", data={"csrf": csrf, "value": "1"})
+    client.post(f"/papers/{arxiv_id}/comments", data={"csrf": csrf, "body": "my words, 4821"})
+    assert "my words, 4821" in community.client().get(f"/papers/{arxiv_id}").text
     shown = _shown(community, arxiv_id)
     username = re.search(r'class="me" href="/account"[^>]*>@([^<]+)<', client.get("/").text)
     assert username is not None
@@ -132,3 +134,9 @@ def test_deleting_an_account_keeps_its_votes_in_the_counts(community: Community)
     assert client.get("/account").status_code == 303
     assert _shown(community, arxiv_id) == shown
     assert community.local_votes(arxiv_id) == 1
+    assert "my words, 4821" not in community.client().get(f"/papers/{arxiv_id}").text
+    with community.db.read() as conn:
+        assert (
+            conn.execute(select(comments.c.body).where(comments.c.body.contains("4821"))).first()
+            is None
+        )
