@@ -210,6 +210,8 @@ def _catch_up(
             docs=meta.docs,
             created_at=time.time(),
             files={},
+            vector_state=meta.vector_state,
+            vector_model=meta.vector_model,
         )
         if writer is None:
             if (high_water, unseen) != (meta.high_water, meta.unseen):

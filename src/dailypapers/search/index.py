@@ -6,7 +6,9 @@ and readers that reopen when the generation changes. It decides where; catchup.p
       write.lock               held by the one process that writes
       generations/0000007/
         meta.json              written last; a generation without it was never finished
-        keyword/               tantivy's files (issue #5 adds vector/ beside it)
+        keyword/               tantivy's files
+        vector/                the paper vectors copied out of the store (search/semantic.py);
+                               absent until `dailypapers index` has vectors to serve
 
 A writer never touches a published generation: it builds N+1 beside N (hard links to N's
 immutable segment files, then tantivy adds and deletes), checks it opens, writes meta.json,
@@ -30,7 +32,9 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from dailypapers.errors import Conflict
+from dailypapers.search.hybrid import SemanticConfig
 from dailypapers.search.keyword import SCHEMA_VERSION, CorruptIndex, KeywordSearcher
+from dailypapers.search.semantic import VectorFilesDamaged, VectorSearcher
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,9 @@ class GenerationMeta:
     created_at: float
     files: dict[str, int]  # path under the generation -> size in bytes: truncation shows
     format: int = META_FORMAT
+    # What vector/ was built from (store.vectors.VectorState.key); None: no vector part.
+    vector_state: str | None = None
+    vector_model: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -79,6 +86,7 @@ class OpenGeneration:
     generation: int
     meta: GenerationMeta
     keyword: KeywordSearcher
+    vectors: VectorSearcher | None = None
 
 
 class SearchIndex:
@@ -90,8 +98,11 @@ class SearchIndex:
         *,
         reopen_check_seconds: float = REOPEN_CHECK_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        semantic: SemanticConfig | None = None,
     ) -> None:
         self.directory = directory
+        # The query embedder and hybrid knobs; None: keyword search only.
+        self.semantic = semantic
         self.reopen_check_seconds = reopen_check_seconds
         self._clock = clock
         self._open: OpenGeneration | None = None
@@ -151,7 +162,13 @@ class SearchIndex:
             raise IndexUnavailable(
                 f"generation {generation} holds {keyword.num_docs} documents, not {meta.docs}"
             )
-        return OpenGeneration(generation, meta, keyword)
+        vectors: VectorSearcher | None = None
+        if meta.vector_state is not None:
+            try:
+                vectors = VectorSearcher(self.generation_dir(generation) / "vector")
+            except VectorFilesDamaged as exc:
+                raise IndexUnavailable(f"generation {generation} is damaged: {exc}") from exc
+        return OpenGeneration(generation, meta, keyword, vectors)
 
     def read_meta(self, generation: int) -> GenerationMeta:
         path = self.generation_dir(generation) / "meta.json"
@@ -211,14 +228,22 @@ class SearchIndex:
                     shutil.copyfile(item, keyword / item.name)
                 else:
                     _link_or_copy(item, keyword / item.name)
+            vectors = self.generation_dir(base.generation) / "vector"
+            if base.meta.vector_state is not None and vectors.is_dir():
+                # Vector files are written once and never changed: linking shares them.
+                (target / "vector").mkdir()
+                for item in vectors.iterdir():
+                    _link_or_copy(item, target / "vector" / item.name)
         return generation, target
 
     def publish(self, meta: GenerationMeta) -> None:
         """Record the finished generation's files, then point CURRENT at it. Hold the lock."""
         base = self.generation_dir(meta.generation)
+        parts = ["keyword", "vector"] if meta.vector_state is not None else ["keyword"]
         files = {
             str(path.relative_to(base)): path.stat().st_size
-            for path in sorted((base / "keyword").iterdir())
+            for part in parts
+            for path in sorted((base / part).iterdir())
             if path.is_file() and path.name not in _NOT_LINKED
         }
         meta = replace(meta, files=files)

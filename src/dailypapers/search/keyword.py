@@ -37,6 +37,15 @@ _FIELD_NAMES: dict[Field, str] = {
 }
 _PAGE_BATCH = 10_000
 ResultOrder = Literal["relevance", "date"]
+# The any-word ranking (hybrid's keyword side) skips these: on a pasted paragraph they match
+# nearly every paper, cost the most to score and say nothing.
+_STOP_WORDS_TEXT = """
+a an and are as at be been but by can do for from has have how in into is it its of on or our
+over so such than that the their them then there these they this those to using via was we were
+what when where which while who will with within without
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+ANY_WORDS_FIELDS = {"title": 3.0, "abstract": 1.0}
 
 
 class CorruptIndex(Exception):
@@ -205,6 +214,55 @@ class KeywordSearcher:
             pairs = [(self._id(address), float(score)) for score, address in result.hits]
         # `count` exists at run time though tantivy's stub leaves it out.
         return KeywordHits(pairs, int(getattr(result, "count", 0) or 0))
+
+    def search_any(
+        self, query: Query, *, limit: int, only_ids: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The top `limit` papers by BM25 over any of the query's plain words (title and abstract),
+        fielded clauses, exclusions and filters still required: hybrid's keyword ranking, which
+        a long natural-language query needs (every word required would match nothing)."""
+        words: dict[str, None] = {}
+        for clause in query.wanted:
+            if clause.field is None:
+                for token in ANALYZERS["dp_text"].analyze(clause.text):
+                    if token not in STOP_WORDS and not token.isdigit():
+                        words.setdefault(token, None)
+        if not words:
+            return []
+        any_word = tantivy.Query.boolean_query(
+            [
+                (Occur.Should, tantivy.Query.boost_query(tantivy.Query.term_query(SCHEMA, f, w), b))
+                for w in words
+                for f, b in ANY_WORDS_FIELDS.items()
+            ]
+        )
+        clauses: list[tuple[Occur, tantivy.Query]] = [(Occur.Must, any_word)]
+        for clause in query.constraints:
+            if (matcher := _clause_query(clause)) is not None:
+                clauses.append((Occur.MustNot if clause.excluded else Occur.Must, matcher))
+        for condition in _filters(query, only_ids):
+            clauses.append((Occur.Must, tantivy.Query.const_score_query(condition, 0.0)))
+        result = self._searcher.search(tantivy.Query.boolean_query(clauses), limit=limit)
+        return [(self._id(address), float(score)) for score, address in result.hits]
+
+    def matching_ids(
+        self, query: Query, arxiv_ids: Collection[str], *, constraints_only: bool = False
+    ) -> set[str]:
+        """Which of these papers match `query` (or only its fielded clauses and exclusions)."""
+        if not arxiv_ids:
+            return set()
+        if constraints_only:
+            clauses: list[tuple[Occur, tantivy.Query]] = [(Occur.Must, tantivy.Query.all_query())]
+            for clause in query.constraints:
+                if (matcher := _clause_query(clause)) is not None:
+                    clauses.append((Occur.MustNot if clause.excluded else Occur.Must, matcher))
+            ids = tantivy.Query.term_set_query(SCHEMA, "id", list(arxiv_ids))
+            clauses.append((Occur.Must, tantivy.Query.const_score_query(ids, 0.0)))
+            compiled = tantivy.Query.boolean_query(clauses)
+        else:
+            compiled = self._compile(query, arxiv_ids, ())
+        result = self._searcher.search(compiled, limit=len(arxiv_ids), count=False)
+        return {self._id(address) for _, address in result.hits}
 
     def count(self, query: Query) -> int:
         result = self._searcher.search(self._compile(query, None, ()), limit=1, count=True)

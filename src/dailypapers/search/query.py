@@ -18,9 +18,13 @@ from dailypapers.errors import InvalidRequest
 
 Field = Literal["ti", "au", "abs", "cat", "id"]
 Sort = Literal["relevance", "date", "upvotes"]
+# keyword: every word required (BM25); semantic: nearest vectors; hybrid: both, fused.
+Mode = Literal["keyword", "semantic", "hybrid"]
 
 FIELDS: tuple[Field, ...] = get_args(Field)
 SORTS: tuple[Sort, ...] = get_args(Sort)
+MODES: tuple[Mode, ...] = get_args(Mode)
+DEFAULT_MODE: Mode = "hybrid"
 # Limits a request may not exceed: beyond them the answer is a clear 400, not a slow search.
 MAX_QUERY_CHARS = 2_000
 MAX_LIMIT = 120
@@ -62,6 +66,7 @@ class Query:
     sort: Sort = "relevance"
     page: int = 1
     limit: int = DEFAULT_LIMIT
+    mode: Mode = DEFAULT_MODE
     # True when the text had something in it that parsed to nothing searchable ("*", "!!").
     blank_text: bool = field(default=False, compare=False)
 
@@ -76,6 +81,19 @@ class Query:
     @property
     def excluded(self) -> tuple[Clause, ...]:
         return tuple(c for c in self.clauses if c.excluded)
+
+    @property
+    def semantic_text(self) -> str:
+        """What the query's vector is computed from: the text without fields or exclusions
+        (the whole text when it has none, so a pasted abstract is embedded whole)."""
+        if all(c.field is None and not c.excluded for c in self.clauses):
+            return self.text
+        return " ".join(c.text for c in self.wanted if c.field is None)
+
+    @property
+    def constraints(self) -> tuple[Clause, ...]:
+        """Clauses a semantic hit must also satisfy: fielded words and exclusions."""
+        return tuple(c for c in self.clauses if c.excluded or c.field is not None)
 
     @property
     def is_browse(self) -> bool:
@@ -101,6 +119,8 @@ class Query:
             params["page"] = str(self.page)
         if self.limit != DEFAULT_LIMIT:
             params["limit"] = str(self.limit)
+        if self.mode != DEFAULT_MODE:
+            params["mode"] = self.mode
         return params
 
 
@@ -114,6 +134,7 @@ def parse_query(
     sort: str = "relevance",
     page: int = 1,
     limit: int = DEFAULT_LIMIT,
+    mode: str = DEFAULT_MODE,
 ) -> Query:
     """Parse typed search text plus filters. Raises InvalidRequest only for over-limit input."""
     if len(text) > MAX_QUERY_CHARS:
@@ -126,6 +147,8 @@ def parse_query(
         raise InvalidRequest(f"page must be between 1 and {MAX_OFFSET // limit + 1}, not {page}")
     if sort not in SORTS:
         raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}")
+    if mode not in MODES:
+        raise InvalidRequest(f"mode must be one of {', '.join(MODES)}, not {mode[:40]!r}")
     if min_upvotes is not None and min_upvotes < 0:
         raise InvalidRequest("min_upvotes must be zero or more")
     if date_from and date_to and date_from > date_to:
@@ -142,12 +165,14 @@ def parse_query(
         sort=sort,
         page=page,
         limit=limit,
+        mode=mode,  # checked against MODES above
         blank_text=bool(cleaned) and not clauses,
     )
 
 
 def query_from_params(params: Mapping[str, str]) -> Query:
-    """Parse URL parameters (q, from, to, cat, min_upvotes, sort, page, limit) into a Query."""
+    """Parse URL parameters (q, from, to, cat, min_upvotes, sort, page, limit, mode) into a
+    Query."""
     text = params.get("q", "")
     if len(text) > MAX_QUERY_CHARS:  # before any other work on a hostile 100 KB value
         raise InvalidRequest(
@@ -163,6 +188,7 @@ def query_from_params(params: Mapping[str, str]) -> Query:
         sort=params.get("sort") or "relevance",
         page=_int_param(params, "page", 1) or 0,
         limit=_int_param(params, "limit", DEFAULT_LIMIT) or 0,
+        mode=params.get("mode") or DEFAULT_MODE,
     )
 
 

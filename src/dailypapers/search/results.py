@@ -9,7 +9,7 @@ import html
 from dataclasses import dataclass
 
 from dailypapers.domain import Paper
-from dailypapers.search.query import Query
+from dailypapers.search.query import Mode, Query
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,8 @@ class SearchHit:
     score: float
     title: Snippet
     abstract: Snippet
+    # Cosine of the paper's vector with the query's; None in keyword mode or without a vector.
+    similarity: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,16 @@ class SearchResult:
     months: tuple[MonthCount, ...]
     elapsed_ms: float
     generation: int
+    # The mode that ran: "keyword" when semantic search was asked for but is unavailable (no
+    # vectors yet, no exported model) or does not apply (browse, date or upvote order).
+    mode: Mode = "keyword"
 
     @property
     def has_next_page(self) -> bool:
         return self.query.offset + len(self.hits) < self.total
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarPaper:
+    paper: Paper
+    similarity: float  # cosine of the two papers' vectors

@@ -1,7 +1,8 @@
 """Searching papers: the one call the search page, the API, feeds, saved searches and digests make.
 
-The keyword index ranks; the store supplies what the index cannot know: live upvote counts
-(votes do not bump change_seq) and the papers themselves.
+The keyword index ranks, fused with the vectors' nearest papers in hybrid mode (the default) or
+replaced by them in semantic mode (search/semantic_search.py); the store supplies what the index
+cannot know: live upvote counts (votes do not bump change_seq) and the papers themselves.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import time
 from collections.abc import Callable, Collection
 
 from dailypapers.domain import Paper
+from dailypapers.errors import NotFound
 from dailypapers.search.catchup import repair
 from dailypapers.search.index import IndexUnavailable, OpenGeneration, SearchIndex
 from dailypapers.search.keyword import KeywordSearcher, ResultOrder
-from dailypapers.search.query import Query
-from dailypapers.search.results import MonthCount, SearchHit, SearchResult
+from dailypapers.search.query import Mode, Query
+from dailypapers.search.results import MonthCount, SearchHit, SearchResult, SimilarPaper
+from dailypapers.search.semantic_search import VectorPage, similar_to, vector_search
+from dailypapers.search.vectors import vector_from_bytes
 from dailypapers.store import Database
 from dailypapers.store.changes import find_live_upvotes, find_papers, list_live_upvotes
+from dailypapers.store.vectors import find_paper_vector
 
 # Queries with at most this many matches get their live upvote counts by id; broader ones read
 # the store's upvoted set instead. Each candidate costs a stored-document read in the index.
@@ -35,7 +40,19 @@ def search_papers(
     opened = open_for_search(db, index)
     keyword = opened.keyword
     only_ids: Collection[str] | None = None
-    if query.min_upvotes or query.sort == "upvotes":
+    similarities: dict[str, float] = {}
+    mode: Mode = "keyword"
+    months: tuple[MonthCount, ...] = ()
+    with_vectors = _with_vectors(db, index, opened, query, with_months)
+    if with_vectors is not None:
+        page, total, months, similarities = (
+            with_vectors.page,
+            with_vectors.total,
+            with_vectors.months,
+            with_vectors.similarities,
+        )
+        mode, with_months = query.mode, False
+    elif query.min_upvotes or query.sort == "upvotes":
         page, total, only_ids = _with_live_upvotes(db, keyword, query)
     else:
         found = keyword.search(
@@ -45,12 +62,15 @@ def search_papers(
             offset=query.offset,
         )
         page, total = found.hits, found.total
-    months: tuple[MonthCount, ...] = ()
     if with_months:
         months = keyword.months(query, only_ids=only_ids)
     with db.read() as conn:
         papers = find_papers(conn, [arxiv_id for arxiv_id, _ in page])
-    hits = tuple(_hit(keyword, query, papers[i], score) for i, score in page if i in papers)
+    hits = tuple(
+        _hit(keyword, query, papers[i], score, similarities.get(i))
+        for i, score in page
+        if i in papers
+    )
     return SearchResult(
         query=query,
         hits=hits,
@@ -58,7 +78,58 @@ def search_papers(
         months=months,
         elapsed_ms=(time.perf_counter() - started) * 1_000,
         generation=opened.generation,
+        mode=mode,
     )
+
+
+def _with_vectors(
+    db: Database, index: SearchIndex, opened: OpenGeneration, query: Query, with_months: bool
+) -> VectorPage | None:
+    """The semantic or hybrid page, or None where keyword search answers instead."""
+    config = index.semantic
+    if (
+        config is None
+        or opened.vectors is None
+        or query.mode == "keyword"
+        or query.sort != "relevance"
+        or query.is_browse
+    ):
+        return None
+    embedder = config.query_embedder()
+    if embedder is None:
+        return None
+    only_ids: Collection[str] | None = None
+    if query.min_upvotes:
+        with db.read() as conn:
+            only_ids = list_live_upvotes(conn, at_least=query.min_upvotes)
+    return vector_search(
+        opened, config, embedder, query, only_ids=only_ids, with_months=with_months
+    )
+
+
+def similar_papers(
+    db: Database, index: SearchIndex, arxiv_id: str, *, limit: int = 10
+) -> tuple[SimilarPaper, ...]:
+    """The papers nearest to this one by their vectors, itself left out; empty when it has no
+    vector yet. Raises NotFound for a paper not in the store (or hidden)."""
+    with db.read() as conn:
+        if arxiv_id not in find_papers(conn, [arxiv_id]):
+            raise NotFound(f"no paper {arxiv_id[:40]!r} in this hub")
+    opened = open_for_search(db, index)
+    if opened.vectors is None or opened.meta.vector_model is None:
+        return ()
+    vector = opened.vectors.vector_of(arxiv_id)
+    if vector is None:
+        with db.read() as conn:
+            stored = find_paper_vector(conn, opened.meta.vector_model, arxiv_id)
+        if stored is None:
+            return ()
+        vector = vector_from_bytes(stored)
+    exact_max = index.semantic.exact_max if index.semantic else opened.vectors.rows
+    nearest = similar_to(opened, vector, arxiv_id, limit, exact_max)
+    with db.read() as conn:
+        papers = find_papers(conn, [i for i, _ in nearest])
+    return tuple(SimilarPaper(papers[i], c) for i, c in nearest if i in papers)
 
 
 def open_for_search(db: Database, index: SearchIndex) -> OpenGeneration:
@@ -137,6 +208,10 @@ def _by_upvotes(
     return page, len(voted) + rest.total
 
 
-def _hit(keyword: KeywordSearcher, query: Query, paper: Paper, score: float) -> SearchHit:
+def _hit(
+    keyword: KeywordSearcher, query: Query, paper: Paper, score: float, similarity: float | None
+) -> SearchHit:
     title, abstract = keyword.snippets(query, paper.title, paper.abstract)
-    return SearchHit(paper=paper, score=score, title=title, abstract=abstract)
+    return SearchHit(
+        paper=paper, score=score, title=title, abstract=abstract, similarity=similarity
+    )
