@@ -73,6 +73,45 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=5000, ge=1, le=100_000, description="Records written per transaction on import."
     )
+    embedding_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "CPU threads the embedding runtime uses in each process: for query vectors when "
+            "searching, and for paper vectors in `dailypapers index`."
+        ),
+    )
+    embedding_batch_size: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Papers embedded per batch by `dailypapers index` (large batches are slower).",
+    )
+    embedding_int8_queries: bool = Field(
+        default=True,
+        description=(
+            "Embed queries with the int8 graph (about 3x faster on long queries, cos >= 0.99 to "
+            "float32); papers are always embedded in float32."
+        ),
+    )
+    search_exact_max_rows: int = Field(
+        default=200_000,
+        ge=1,
+        description=(
+            "Vector search is exact (numpy) up to this many candidate papers; past it an HNSW "
+            "graph (usearch, f16) is built and used."
+        ),
+    )
+    search_min_similarity: float = Field(
+        default=0.35,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "A semantic hit counts as a match (total, chart, shown in hybrid mode) at this cosine "
+            "or above."
+        ),
+    )
     import_max_field_chars: int = Field(
         default=100_000,
         ge=1_000,
