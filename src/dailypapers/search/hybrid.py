@@ -27,7 +27,7 @@ class Fusion:
     rrf_k: float = 60.0
     keyword_weight: float = 1.0
     dense_weight: float = 1.0
-    alpha: float = 0.6
+    alpha: float = 0.8
 
 
 # Tuned on the dev half of both query sets (titles and removed abstract sentences, real papers).
