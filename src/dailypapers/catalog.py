@@ -4,7 +4,6 @@ trending and the plain search filter. Pages and API render the same results; no 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -13,6 +12,10 @@ from dailypapers.domain import Paper, author_key, split_arxiv_id
 from dailypapers.errors import InvalidRequest, NotFound
 from dailypapers.periods import Period, day_period
 from dailypapers.ranking import TrendingCandidate, rank_trending, trending_now
+from dailypapers.search.index import SearchIndex
+from dailypapers.search.query import Query
+from dailypapers.search.results import SearchResult
+from dailypapers.search.service import search_papers
 from dailypapers.store import Database
 from dailypapers.store.authors import count_author_papers, find_author_names, list_author_papers
 from dailypapers.store.featured_lists import (
@@ -27,7 +30,6 @@ from dailypapers.store.featured_lists import (
 )
 from dailypapers.store.ingest_runs import last_ingest_at
 from dailypapers.store.listings import get_paper, latest_featured_day
-from dailypapers.store.text_filter import count_filtered, filter_papers
 
 DailySort = Literal["publishedAt", "trending"]
 # Bounds shared by every surface (the API mirrors Hugging Face's: limit 1..100, search 1..120).
@@ -36,11 +38,7 @@ MAX_SEARCH_LIMIT = 120
 MAX_QUERY_CHARS = 2_000
 # Pages past this are refused: OFFSET scans grow with the page number.
 MAX_PAGE = 10_000
-# The plain filter ANDs this many of the query's longest words: a pasted abstract still finds
-# its paper, and the scan stays bounded.
-MAX_FILTER_TERMS = 8
 _ALL_DAYS = (date(1991, 1, 1), date(9999, 12, 30))
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,30 +241,8 @@ def author(db: Database, name: str, *, page: int = 0, page_size: int = 50) -> Au
     return AuthorPapers(name=names[0], papers=papers, page=Page(page, page_size, total))
 
 
-def search(db: Database, query: str, *, page: int = 0, limit: int = 20) -> RankedPapers:
-    """Papers matching the query, most relevant first.
-
-    Until the search index lands this is the plain filter: the query's longest words must all
-    appear in the title or abstract, and title hits rank first.
-    """
-    check_page(page, limit, max_size=MAX_SEARCH_LIMIT)
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidRequest(f"the query is longer than {MAX_QUERY_CHARS:,} characters")
-    terms = filter_terms(query)
-    with db.read() as conn:
-        if not terms:
-            # An empty query (or one of single letters) lists the newest featured papers.
-            total = count_featured(conn, *_ALL_DAYS)
-            papers = list_featured(
-                conn, *_ALL_DAYS, order="newest", limit=limit, offset=page * limit
-            )
-            return RankedPapers(papers=papers, scores=[], page=Page(page, limit, total))
-        total = count_filtered(conn, terms)
-        papers = filter_papers(conn, terms, limit=limit, offset=page * limit)
-    return RankedPapers(papers=papers, scores=[], page=Page(page, limit, total))
-
-
-def filter_terms(query: str) -> list[str]:
-    """The query's distinct words, longest first, at most MAX_FILTER_TERMS of them."""
-    words = dict.fromkeys(w.casefold() for w in _WORD.findall(query) if len(w) > 1)
-    return sorted(words, key=len, reverse=True)[:MAX_FILTER_TERMS]
+def search(
+    db: Database, index: SearchIndex, query: Query, *, with_months: bool = False
+) -> SearchResult:
+    """One page of papers matching `query` from the derived search index (see search/)."""
+    return search_papers(db, index, query, with_months=with_months)

@@ -22,12 +22,18 @@ from dailypapers.errors import DailyPapersError
 from dailypapers.ingest.formats import FORMATS
 from dailypapers.ingest.harvest import harvest as harvest_set
 from dailypapers.ingest.importer import import_file
+from dailypapers.search.catchup import CatchUpReport, catch_up
+from dailypapers.search.catchup import rebuild as rebuild_index
+from dailypapers.search.embedder import OnnxEmbedder, has_runtime_files
+from dailypapers.search.vectors import embed_missing, import_vectors, refresh_vectors
 from dailypapers.secret_key import write_secret_key
 from dailypapers.services import Services, build, require_current_schema, secret_key
 from dailypapers.store.migrate import upgrade
 from dailypapers.store.stats import compute_stats
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Below this size a second parsing process costs more to start than it saves.
+SUBPROCESS_MIN_BYTES = 8 * 1024 * 1024
 
 
 class _State:
@@ -165,12 +171,13 @@ def import_command(
                     max_field_chars=services.import_max_field_chars,
                     reject_path=rejects,
                     progress=progress,
-                    parse_in_subprocess=not single_process,
+                    parse_in_subprocess=not single_process and total > SUBPROCESS_MIN_BYTES,
                 )
             except KeyboardInterrupt:
                 raise click.ClickException(
                     "interrupted: whole batches were kept; run the same import again to finish"
                 ) from None
+        caught_up = catch_up(services.db, services.search_index)
     counts = report.counts
     rate = counts.papers_seen / report.seconds if report.seconds > 0 else 0.0
     click.echo(
@@ -181,6 +188,7 @@ def import_command(
     )
     if report.reject_path:
         click.echo(f"rejected records, with line numbers and reasons: {report.reject_path}")
+    click.echo(_index_summary(caught_up))
 
 
 @main.command()
@@ -230,6 +238,7 @@ def harvest(
                 raise click.ClickException(
                     "interrupted: stored pages were kept; run the same harvest again to resume"
                 ) from None
+        caught_up = catch_up(services.db, services.search_index)
     counts = report.counts
     click.echo(
         f"harvested {report.set_spec or 'all of arXiv'} ({report.metadata_prefix}) "
@@ -237,6 +246,164 @@ def harvest(
         f"{' (resumed)' if report.resumed else ''}: {report.pages:,} pages, "
         f"{counts.papers_seen:,} papers ({counts.papers_changed:,} new or changed), "
         f"{counts.rejects:,} rejected, last datestamp {report.last_datestamp}, "
+        f"in {report.seconds:.1f} s"
+    )
+    click.echo(_index_summary(caught_up))
+
+
+@main.command()
+@click.option(
+    "--rebuild", is_flag=True, help="Build the index from scratch instead of catching up."
+)
+@click.option(
+    "--embed/--no-embed",
+    default=True,
+    show_default=True,
+    help="Embed papers whose vector is missing or stale (slow: about 20 papers/s on 2 cores).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def index(state: _State, rebuild: bool, embed: bool, quiet: bool) -> None:
+    """Bring the search index up to date with the store, vectors included.
+
+    The index is derived data in DATA_DIR/index: it can be deleted at any time and rebuilt from
+    the store. `import` and `harvest` catch it up themselves; run this after other changes, or with
+    --rebuild after deleting or damaging it. Servers pick up the new generation within a second.
+
+    Then it embeds every paper whose vector is missing or stale (exporting the model first if
+    needed), in committed batches: an interrupted run keeps its work and the next one resumes.
+    Papers not yet embedded are still found by keyword.
+    """
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        action = rebuild_index if rebuild else catch_up
+        click.echo(_index_summary(action(services.db, services.search_index)))
+        if embed:
+            _embed(services, quiet)
+        _refresh_vectors(services, force=rebuild)
+
+
+def _embed(services: Services, quiet: bool) -> None:
+    if not has_runtime_files(services.model_dir):
+        try:
+            from dailypapers.search.onnx_export import ensure_exported
+
+            ensure_exported(services.model_dir)
+        except DailyPapersError as exc:
+            click.echo(f"papers not embedded: {exc}")
+            return
+    embedder = OnnxEmbedder(services.model_dir, threads=services.embedding_threads)
+    with click.progressbar(length=1, label="embedding papers", show_eta=True) as bar:
+        done = [0]
+
+        def progress(embedded: int, total: int) -> None:
+            if quiet:
+                return
+            bar.length = max(total, 1)
+            bar.update(embedded - done[0])
+            done[0] = embedded
+
+        try:
+            report = embed_missing(
+                services.db, embedder, progress=progress, batch_size=services.embedding_batch_size
+            )
+        except KeyboardInterrupt:
+            raise click.ClickException(
+                "interrupted: embedded batches were kept; run `dailypapers index` to resume"
+            ) from None
+    click.echo(
+        f"embedded {report.embedded:,} papers ({report.current:,} already current) "
+        f"in {report.seconds:.1f} s"
+    )
+
+
+def _refresh_vectors(services: Services, *, force: bool = False) -> None:
+    config = services.semantic
+    report = refresh_vectors(
+        services.db,
+        services.search_index,
+        services.embedding_model_id,
+        services.embedding_dim,
+        exact_max=config.exact_max if config else 200_000,
+        force=force,
+    )
+    if report.rebuilt:
+        click.echo(
+            f"vector index: generation {report.generation}, {report.rows:,} papers with vectors, "
+            f"{report.missing:,} without (found by keyword only)"
+        )
+
+
+@main.group()
+def vectors() -> None:
+    """Paper vectors for semantic search: export the model, import precomputed vectors."""
+
+
+@vectors.command("export")
+@click.option("--force", is_flag=True, help="Export again even when the files are there.")
+@click.pass_obj
+def vectors_export(state: _State, force: bool) -> None:
+    """Export the embedding model to ONNX in DATA_DIR/models, once (needs the export extra).
+
+    Serving needs only that file (onnxruntime); torch is used here and nowhere else.
+    """
+    from dailypapers.search.onnx_export import ensure_exported, export_model
+
+    with _friendly_errors(state), _services(state) as services:
+        if force:
+            export_model(services.model_dir)
+        elif not ensure_exported(services.model_dir):
+            click.echo(f"already exported: {services.model_dir}")
+            return
+        click.echo(f"exported {services.embedding_model_id} to {services.model_dir}")
+
+
+@vectors.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--ids",
+    "ids_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="arXiv ids, one a line, row i of FILE for line i (default: FILE's name with .ids.txt).",
+)
+@click.option(
+    "--model",
+    "model_id",
+    default="sentence-transformers/all-MiniLM-L6-v2",
+    show_default=True,
+    help="The model the vectors were computed with; must be this hub's.",
+)
+@click.pass_obj
+def vectors_import(state: _State, file: Path, ids_file: Path | None, model_id: str) -> None:
+    """Load precomputed paper vectors (a float16 or float32 .npy) into the store.
+
+    Checks the model id and the dimensions; ids not in the store are skipped. Then the vector
+    part of the search index is refreshed.
+    """
+    ids_path = ids_file or file.with_name(file.name.split(".", 1)[0] + ".ids.txt")
+    if not ids_path.is_file():
+        raise click.ClickException(f"no ids file {ids_path}: pass --ids")
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        report = import_vectors(
+            services.db,
+            file,
+            ids_path,
+            model_id=model_id,
+            expected_model_id=services.embedding_model_id,
+            expected_dim=services.embedding_dim,
+            now=datetime.now(UTC),
+        )
+        click.echo(f"imported {report.written:,} vectors ({report.unknown:,} ids not in the store)")
+        catch_up(services.db, services.search_index)
+        _refresh_vectors(services)
+
+
+def _index_summary(report: CatchUpReport) -> str:
+    how = "rebuilt" if report.rebuilt else "caught up"
+    return (
+        f"search index {how}: generation {report.generation}, {report.docs:,} papers, "
+        f"{report.written:,} written, {report.deleted:,} removed, {report.skipped:,} unchanged, "
         f"in {report.seconds:.1f} s"
     )
 

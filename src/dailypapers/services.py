@@ -11,6 +11,9 @@ from dailypapers.community import CommunityPolicy
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigurationError
 from dailypapers.mail import Mailer, open_mailer
+from dailypapers.search.embedder import MINILM_DIM, MINILM_ID, LazyEmbedder, model_dir
+from dailypapers.search.hybrid import SemanticConfig
+from dailypapers.search.index import SearchIndex
 from dailypapers.secret_key import resolve_secret_key
 from dailypapers.sources import ArxivSources, open_arxiv_sources
 from dailypapers.sources.http import user_agent
@@ -44,6 +47,25 @@ class Services:
     community: CommunityPolicy = field(default_factory=CommunityPolicy)
     # Always set by build(); None only in a hand-made Services that sends no mail.
     mailer: Mailer | None = None
+    # The derived search index under DATA_DIR/index; made from data_dir when not given.
+    search_index: SearchIndex = field(default=None)  # type: ignore[assignment]
+    # Semantic search (#5): the query embedder, opened on first use, and the hybrid knobs;
+    # None: keyword search only.
+    semantic: SemanticConfig | None = None
+    embedding_model_id: str = MINILM_ID
+    embedding_dim: int = MINILM_DIM
+    embedding_threads: int = 2
+    embedding_batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        if self.search_index is None:
+            index = SearchIndex(self.data_dir / "index", semantic=self.semantic)
+            object.__setattr__(self, "search_index", index)
+
+    @property
+    def model_dir(self) -> Path:
+        """Where the exported embedding model lives (written once by `vectors export`)."""
+        return model_dir(self.data_dir, self.embedding_model_id)
 
     def close(self) -> None:
         if self.mailer is not None:
@@ -99,6 +121,17 @@ def build(settings: Settings) -> Services:
             submissions_per_day=settings.submission_rate_limit_per_day,
             submission_window_days=settings.submission_window_days,
         ),
+        semantic=SemanticConfig(
+            LazyEmbedder(
+                model_dir(settings.data_dir, MINILM_ID),
+                threads=settings.embedding_threads,
+                quantized=settings.embedding_int8_queries,
+            ),
+            min_similarity=settings.search_min_similarity,
+            exact_max=settings.search_exact_max_rows,
+        ),
+        embedding_threads=settings.embedding_threads,
+        embedding_batch_size=settings.embedding_batch_size,
         mailer=open_mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
     )
 

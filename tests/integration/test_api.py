@@ -10,7 +10,7 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount, Route
 
-from dailypapers.web.api_models import ErrorBody, HfDailyEntry, HfPaper
+from dailypapers.web.api_models import ErrorBody, HfDailyEntry, HfPaper, HfSearchEntry
 from dailypapers.web.app import create_app
 from tests.integration.web_server import (
     HOSTILE_DAY,
@@ -63,9 +63,12 @@ HTML_ONLY = {
 
 
 def _entries(response: httpx.Response) -> list[HfDailyEntry]:
+    """Daily entries; search entries must carry their extra `score` and `snippet` keys."""
     assert response.status_code == 200, response.text
     body = response.json()
     assert isinstance(body, list)
+    if "/search" in str(response.url):
+        return [HfSearchEntry.model_validate(item) for item in body]
     return [HfDailyEntry.model_validate(item) for item in body]
 
 

@@ -19,6 +19,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from dailypapers.cli import main
+from dailypapers.search.index import SearchIndex
+from dailypapers.search.query import parse_query
+from dailypapers.search.service import search_papers
 from dailypapers.store import open_database
 from dailypapers.store.schema import paper_authors, papers
 from tests.conftest import REPO
@@ -237,3 +240,26 @@ def test_two_imports_of_the_same_file_at_once_both_succeed_and_agree(
         links = conn.execute(select(func.count()).select_from(paper_authors)).scalar_one()
     db.dispose()
     assert links == expected_links
+
+
+def test_imported_papers_are_findable_at_once_and_index_rebuild_works(
+    env: dict[str, str], db_url: str, tmp_path: Path
+) -> None:
+    run("init")
+    code, output = run("import", "--quiet", str(SAMPLE_HF))
+    assert code == 0
+    assert "search index rebuilt: generation 1, 804 papers, 804 written" in output
+    with gzip.open(SAMPLE_HF, "rt") as handle:
+        title = json.loads(handle.readline())["title"]
+    db = open_database(db_url)
+    try:
+        index = SearchIndex(tmp_path / "data" / "index")
+        found = search_papers(db, index, parse_query(title, limit=1))
+        assert found.hits[0].paper.title == title
+        code, output = run("index", "--no-embed")
+        assert "caught up" in output and "0 written" in output
+        code, output = run("index", "--rebuild", "--no-embed")
+        assert code == 0
+        assert "rebuilt: generation" in output and "804 written" in output
+    finally:
+        db.dispose()

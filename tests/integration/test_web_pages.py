@@ -34,7 +34,9 @@ def _by_upvotes(day: str) -> list[dict[str, object]]:
 
 
 def _titles(html: str) -> list[str]:
-    return re.findall(r'<h2 id="t-[^"]+"><a href="[^"]+">([^<]*)</a>', html)
+    """Card titles, with search highlighting (<mark>) removed."""
+    found = re.findall(r'<h2 id="t-[^"]+"><a href="[^"]+">(.*?)</a>', html)
+    return [re.sub(r"</?mark>", "", title) for title in found]
 
 
 def _unescape(text: str) -> str:
@@ -184,7 +186,8 @@ def test_a_title_with_a_script_tag_renders_inert(http: httpx.Client) -> None:
     ):
         html = http.get(path).text
         assert "<script>alert" not in html, path
-        assert "onerror=" not in html.replace("onerror=&#34;", ""), path
+        assert "<img src=x onerror" not in html, path
+        assert "&lt;img src=x onerror=" in html or path.startswith("/authors"), path
         assert "<i>Italic</i>" not in html, path
     assert (
         "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, Request, Response
 
 from dailypapers import catalog
 from dailypapers.periods import parse_period
-from dailypapers.web.api_models import ERROR_RESPONSES, Health, HfDailyEntry, HfPaper
+from dailypapers.search.query import parse_query
+from dailypapers.web.api_models import (
+    ERROR_RESPONSES,
+    Health,
+    HfDailyEntry,
+    HfPaper,
+    HfSearchEntry,
+)
 from dailypapers.web.caching import (
     LIST_MAX_AGE_SECONDS,
     PAPER_MAX_AGE_SECONDS,
@@ -79,7 +86,7 @@ def api_daily_papers(
     return cached_list(request, state.list_cache, make)
 
 
-@router.get("/papers/search", response_model=list[HfDailyEntry], summary="Search papers")
+@router.get("/papers/search", response_model=list[HfSearchEntry], summary="Search papers")
 def api_search(
     request: Request,
     state: State,
@@ -90,10 +97,22 @@ def api_search(
     limit: Annotated[int, Query(ge=1, le=catalog.MAX_SEARCH_LIMIT)] = 50,
     p: Page = 0,
 ) -> Response:
-    """Papers matching `q`, most relevant first, in the daily-entry shape."""
-    result = catalog.search(state.services.db, q, page=p, limit=limit)
-    body = _json([daily_entry(paper, state.services.base_url) for paper in result.papers])
-    return cached(request, body, "application/json", max_age=LIST_MAX_AGE_SECONDS)
+    """Papers matching `q`, most relevant first, in the daily-entry shape.
+
+    Beyond Hugging Face's fields, each entry has `score` (the ranking score) and `snippet` (the
+    best-matching passage of the abstract, HTML-escaped, matches wrapped in <mark>).
+    """
+    query = parse_query(q, page=p + 1, limit=limit)
+    result = catalog.search(state.services.db, state.services.search_index, query)
+    entries = [
+        {
+            **daily_entry(hit.paper, state.services.base_url),
+            "score": round(hit.score, 4),
+            "snippet": hit.abstract.to_html(),
+        }
+        for hit in result.hits
+    ]
+    return cached(request, _json(entries), "application/json", max_age=LIST_MAX_AGE_SECONDS)
 
 
 @router.get("/papers/{arxiv_id:path}", response_model=HfPaper, summary="One paper")

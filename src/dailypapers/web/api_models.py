@@ -61,6 +61,13 @@ class HfDailyEntry(_Model):
     project_page: str | None
 
 
+class HfSearchEntry(HfDailyEntry):
+    score: float = Field(description="Ranking score; higher is more relevant.")
+    snippet: str = Field(
+        description="Best-matching passage of the abstract, HTML-escaped, matches in <mark>."
+    )
+
+
 class ErrorDetail(_Model):
     code: str = Field(description="bad_request, not_found, internal_error, ...")
     message: str

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from dailypapers import catalog
 from dailypapers.domain import Paper
+from dailypapers.errors import InvalidRequest
+from dailypapers.search.query import query_from_params
 from dailypapers.syndication import FeedInfo, feed_updated, render_atom, render_rss
 from dailypapers.web.caching import FEED_MAX_AGE_SECONDS, cached
 from dailypapers.web.deps import State, author_url, utc_now, with_query
@@ -130,17 +132,24 @@ def search_feed(
     request: Request,
     state: State,
     kind: Kind,
-    q: Annotated[str, Query(min_length=1, max_length=catalog.MAX_QUERY_CHARS)],
+    q: Annotated[str, Query(max_length=catalog.MAX_QUERY_CHARS)] = "",
 ) -> Response:
-    """Papers matching a search query, most relevant first."""
-    result = catalog.search(state.services.db, q, limit=FEED_SIZE)
+    """Papers matching a search (the search page's parameters: q, from, to, cat, min_upvotes,
+    sort), most relevant first."""
+    params = {k: v for k, v in request.query_params.items() if k not in ("page", "limit")}
+    query = query_from_params({**params, "limit": str(FEED_SIZE)})
+    if not (query.text or query.date_from or query.date_to or query.categories):
+        raise InvalidRequest("a search feed needs words (q) or a filter (from, to, cat)")
+    result = catalog.search(state.services.db, state.services.search_index, query)
+    filters = query.to_params()
+    filters.pop("limit", None)
     return _feed(
         request,
         state,
         kind,
-        result.papers,
-        title=f"Search: {q[:80]}",
-        description=f"Papers matching {q[:200]!r}.",
-        page_path=with_query("/search", q=q),
-        feed_path=with_query(f"/feeds/search.{kind}", q=q),
+        [hit.paper for hit in result.hits],
+        title=f"Search: {query.text[:80] or 'filtered'}",
+        description=f"Papers matching {query.text[:200]!r}.",
+        page_path=with_query("/search", **filters),
+        feed_path=with_query(f"/feeds/search.{kind}", **filters),
     )

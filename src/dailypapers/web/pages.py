@@ -14,6 +14,7 @@ from dailypapers.community.votes import upvoted_among
 from dailypapers.domain import Paper
 from dailypapers.exports import render_bibtex_list, render_markdown
 from dailypapers.periods import Period, day_period, parse_day, parse_month, parse_week
+from dailypapers.search.query import query_from_params
 from dailypapers.web.caching import (
     LIST_MAX_AGE_SECONDS,
     PAPER_MAX_AGE_SECONDS,
@@ -21,6 +22,7 @@ from dailypapers.web.caching import (
     cached,
     cached_list,
 )
+from dailypapers.web.charts import month_chart
 from dailypapers.web.deps import (
     State,
     author_url,
@@ -253,26 +255,34 @@ def search_page(
     request: Request,
     state: State,
     viewer: SignedIn,
-    q: Annotated[str, Query(max_length=catalog.MAX_QUERY_CHARS)] = "",
-    p: Page = 0,
     format: Format = "html",
 ) -> Response:
-    result = catalog.search(state.services.db, q, page=p, limit=PAGE_SIZE) if q.strip() else None
+    """The search page: q, from, to, cat, min_upvotes, sort and page live in the URL."""
+    params = {k: v for k, v in request.query_params.items() if k != "format"}
+    query = query_from_params({**params, "limit": str(PAGE_SIZE)})
+    searched = bool(query.text or query.date_from or query.date_to or query.categories)
+    result = (
+        catalog.search(state.services.db, state.services.search_index, query, with_months=True)
+        if searched
+        else None
+    )
+    papers = [hit.paper for hit in result.hits] if result else []
     if format == "bib":
-        return _bib(request, result.papers if result else [], "search")
-    feeds = []
-    if q.strip():
-        feeds = [
-            ("This search (RSS)", with_query("/feeds/search.rss", q=q)),
-            ("This search (Atom)", with_query("/feeds/search.atom", q=q)),
-        ]
-    papers = result.papers if result else []
+        return _bib(request, papers, "search")
+    filters = {k: v for k, v in query.to_params().items() if k not in ("page", "limit")}
     html = render_html(
         state,
         "search.html",
         result=result,
-        query=q,
-        feeds=feeds,
+        query=query,
+        filters=filters,
+        chart=month_chart(result.months) if result else None,
+        feeds=[
+            ("This search (RSS)", with_query("/feeds/search.rss", **filters)),
+            ("This search (Atom)", with_query("/feeds/search.atom", **filters)),
+        ]
+        if result
+        else [],
         **_viewer_context(state, viewer, papers),
     )
     if viewer is not None:
