@@ -178,6 +178,10 @@ subscribers = Table(
     Column("consent_ip", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("unsubscribed_at", UtcDateTime, nullable=True),
+    # JSON digest preferences (keywords, exclude, categories, authors, more_like_upvotes).
+    Column("preferences", Text, nullable=False, server_default="{}"),
+    Column("bounce_count", Integer, nullable=False, server_default="0"),
+    Column("confirmed_at", UtcDateTime, nullable=True),
 )
 
 digest_deliveries = Table(
@@ -193,7 +197,77 @@ digest_deliveries = Table(
     Column("claimed_at", UtcDateTime, nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("error", Text, nullable=True),
+    # A claim is held until lease_until; a temporary failure waits until next_attempt_at.
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # JSON list of the planned papers: a resend after a crash carries the same content.
+    Column("paper_ids", Text, nullable=True),
     UniqueConstraint("subscriber_id", "period"),
+    Index(None, "status"),
+)
+
+# One row per (subscriber, paper) ever planned into a digest: no paper is sent twice.
+digest_sent_papers = Table(
+    "digest_sent_papers",
+    metadata,
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("period", String(32), nullable=False),
+    Column("planned_at", UtcDateTime, nullable=False),
+)
+
+digest_attempts = Table(
+    "digest_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        Integer,
+        ForeignKey("digest_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text, nullable=True),
+)
+
+saved_searches = Table(
+    "saved_searches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
+    Column("query", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+digest_feedback = Table(
+    "digest_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("arxiv_id", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("topic", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("subscriber_id", "arxiv_id", "kind"),
 )
 
 paper_vectors = Table(
