@@ -7,26 +7,17 @@ metadata records), and `kaggle` (the arXiv "arxiv-metadata-oai-snapshot" JSON li
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time
-from email.utils import parsedate_to_datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from dailypapers.domain import FeaturedRecord, PaperRecord, VersionRecord, split_arxiv_id
+from dailypapers.metadata import clean_text, mark_withdrawn, parse_timestamp
 
 Format = Literal["hf", "arxiv", "kaggle"]
 FORMATS: tuple[Format, ...] = ("hf", "arxiv", "kaggle")
 
-# arXiv opened in August 1991; a paper dated earlier, or a century ahead, is corrupt.
-_EARLIEST = date(1991, 1, 1)
-_LATEST = date(2100, 1, 1)
 _MAX_AUTHORS = 10_000  # the largest real author lists (LHC collaborations) hold about 5,000 names
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_WITHDRAWN = re.compile(
-    r"(?i)\b(this (paper|article|submission|manuscript) (has been|is) withdrawn"
-    r"|withdrawn by the author)"
-)
 
 
 class RecordError(ValueError):
@@ -93,9 +84,7 @@ def _parse_kaggle(record: dict[str, Any]) -> PaperRecord:
     arxiv_id, _ = _arxiv_id(record.get("id"))
     versions = _kaggle_versions(record.get("versions"))
     comment = _text(record.get("comments"), "comments")
-    if versions and comment and _WITHDRAWN.search(comment):
-        last = versions[-1]
-        versions = (*versions[:-1], VersionRecord(last.version, last.submitted_at, withdrawn=True))
+    versions = mark_withdrawn(versions, comment)
     updated_at = versions[-1].submitted_at if len(versions) > 1 else None
     return PaperRecord(
         arxiv_id=arxiv_id,
@@ -130,20 +119,12 @@ def _check_sizes(record: dict[str, Any], limit: int) -> None:
             raise RecordError(f"field {key!r} is too large ({size:,} > {limit:,})")
 
 
-def _clean(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    if not text.isprintable():
-        text = _CONTROL.sub(" ", text)
-    return " ".join(text.split())
-
-
 def _text(value: Any, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise RecordError(f"field {field!r} is not text")
-    return _clean(value) or None
+    return clean_text(value) or None
 
 
 def _title(value: Any) -> str:
@@ -176,7 +157,7 @@ def _author_list(value: Any) -> tuple[str, ...]:
         name = item.get("name") if isinstance(item, dict) else item
         if not isinstance(name, str):
             raise RecordError("an author name is not text")
-        cleaned = _clean(name)
+        cleaned = clean_text(name)
         if len(cleaned) > 1_000:
             raise RecordError("an author name is too long")
         if cleaned and cleaned not in names:
@@ -242,19 +223,9 @@ def _timestamp(value: Any, field: str) -> datetime | None:
     if not isinstance(value, str):
         raise RecordError(f"field {field!r} is not a date")
     try:
-        if len(value) == 10:
-            stamp = datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-        elif value[:4].isdigit():
-            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        else:
-            stamp = parsedate_to_datetime(value)
-    except (ValueError, TypeError):
-        raise RecordError(f"field {field!r} has an impossible date: {value[:40]!r}") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    if not _EARLIEST <= stamp.date() < _LATEST:
-        raise RecordError(f"field {field!r} has an impossible date: {value[:40]!r}")
-    return stamp.astimezone(UTC)
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise RecordError(f"field {field!r} has an {exc}") from None
 
 
 def _kaggle_versions(value: Any) -> tuple[VersionRecord, ...]:

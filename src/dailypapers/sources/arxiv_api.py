@@ -14,6 +14,7 @@ from xml.etree.ElementTree import Element
 
 from dailypapers.domain import PaperRecord, VersionRecord, split_arxiv_id
 from dailypapers.errors import InvalidRequest, SourceUnavailable
+from dailypapers.metadata import mark_withdrawn
 from dailypapers.sources import arxiv_fields as fields
 from dailypapers.sources.http import PoliteHttp
 from dailypapers.sources.safe_xml import parse_xml
@@ -135,7 +136,7 @@ def parse_entry(entry: Element) -> PaperRecord:
         comment=comment,
         journal_ref=fields.child_text(entry, "arxiv:journal_ref", NS),
         doi=fields.child_text(entry, "arxiv:doi", NS),
-        versions=fields.mark_withdrawn(versions, comment),
+        versions=mark_withdrawn(versions, comment),
     )
 
 

@@ -14,6 +14,7 @@ from xml.etree.ElementTree import Element
 
 from dailypapers.domain import PaperRecord, VersionRecord
 from dailypapers.errors import InvalidRequest, SourceUnavailable
+from dailypapers.metadata import mark_withdrawn
 from dailypapers.sources import arxiv_fields as fields
 from dailypapers.sources.http import PoliteHttp
 from dailypapers.sources.safe_xml import parse_xml
@@ -246,7 +247,7 @@ def _from_arxiv_raw(element: Element) -> PaperRecord:
         versions.append(VersionRecord(int(label), submitted))
     versions.sort(key=lambda v: v.version)
     comment = fields.child_text(element, "r:comments", ns)
-    marked = fields.mark_withdrawn(tuple(versions), comment)
+    marked = mark_withdrawn(tuple(versions), comment)
     # arXivRaw keeps authors as one line, "A. One, B. Two and C. Three".
     authors = (fields.child_text(element, "r:authors", ns) or "").replace(" and ", ", ")
     return PaperRecord(
