@@ -193,6 +193,46 @@ class Settings(BaseSettings):
             "Face); 0 accepts papers of any age."
         ),
     )
+    feature_rule: Literal["none", "categories", "queries"] = Field(
+        default="none",
+        description=(
+            "Which harvested papers join a day's list: none (community submissions only, as on "
+            "Hugging Face), categories (every new paper in feature_categories) or queries (new "
+            "papers matching one of feature_queries). A paper is never featured twice."
+        ),
+    )
+    feature_categories: list[str] = Field(
+        default_factory=list,
+        description=(
+            'arXiv categories for the categories rule, cross-lists included, e.g. ["cs.LG", '
+            '"cs.CL"] (JSON in the environment variable).'
+        ),
+    )
+    feature_queries: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Search queries for the queries rule, in the search page's syntax (ti:, au:, abs:, "
+            'cat:, "phrases", -exclusions), matched by keyword search.'
+        ),
+    )
+    feature_new_within_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description=(
+            "Only papers first published this many days before the feature run count as new: "
+            "new versions and backfilled old papers never reach a day's list."
+        ),
+    )
+    harvest_grace_hours: float = Field(
+        default=6.0,
+        gt=0,
+        le=72,
+        description=(
+            "Hours after an arXiv announcement (20:00 US-Eastern, Sunday to Thursday) before "
+            "/status and the daily page call a harvest that has not caught it late."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,7 @@ from dailypapers import __version__
 from dailypapers.community import CommunityPolicy
 from dailypapers.config import Settings
 from dailypapers.errors import ConfigurationError
+from dailypapers.ingest.featuring import FeatureRules
 from dailypapers.mail import Mailer, open_mailer
 from dailypapers.search.embedder import MINILM_DIM, MINILM_ID, LazyEmbedder, model_dir
 from dailypapers.search.hybrid import SemanticConfig
@@ -56,6 +57,9 @@ class Services:
     embedding_dim: int = MINILM_DIM
     embedding_threads: int = 2
     embedding_batch_size: int = 16
+    # Keep it fresh (#8): which harvested papers join a day's list, and when a harvest is late.
+    feature_rules: FeatureRules = field(default_factory=FeatureRules)
+    harvest_grace_hours: float = 6.0
 
     def __post_init__(self) -> None:
         if self.search_index is None:
@@ -132,6 +136,13 @@ def build(settings: Settings) -> Services:
         ),
         embedding_threads=settings.embedding_threads,
         embedding_batch_size=settings.embedding_batch_size,
+        feature_rules=FeatureRules(
+            rule=settings.feature_rule,
+            categories=tuple(settings.feature_categories),
+            queries=tuple(settings.feature_queries),
+            new_within_days=settings.feature_new_within_days,
+        ),
+        harvest_grace_hours=settings.harvest_grace_hours,
         mailer=open_mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
     )
 
