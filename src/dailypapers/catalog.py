@@ -10,6 +10,7 @@ from typing import Literal
 
 from dailypapers.domain import Paper, author_key, split_arxiv_id
 from dailypapers.errors import InvalidRequest, NotFound
+from dailypapers.freshness import quiet_reason
 from dailypapers.periods import Period, day_period
 from dailypapers.ranking import TrendingCandidate, rank_trending, trending_now
 from dailypapers.search.index import SearchIndex
@@ -47,6 +48,9 @@ class Freshness:
 
     latest_featured_day: date | None
     last_ingest_at: datetime | None
+    # For a day: why arXiv dated no listing on it (the evening before was a Friday, Saturday or
+    # holiday), shown when lists are harvest-driven. Community days can fall on any day.
+    arxiv_quiet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +108,15 @@ def check_page(number: int, size: int, *, max_size: int = MAX_PAGE_SIZE) -> None
         raise InvalidRequest(f"limit must be between 1 and {max_size}")
 
 
-def freshness(db: Database) -> Freshness:
+def freshness(db: Database, period: Period | None = None) -> Freshness:
     with db.read() as conn:
         latest = latest_featured_day(conn)
-    return Freshness(latest_featured_day=latest, last_ingest_at=last_ingest_at(db))
+    quiet = None
+    if period is not None and period.kind == "day":
+        quiet = quiet_reason(period.start - timedelta(days=1))
+    return Freshness(
+        latest_featured_day=latest, last_ingest_at=last_ingest_at(db), arxiv_quiet=quiet
+    )
 
 
 def featured_period(
@@ -133,7 +142,7 @@ def featured_period(
         page=Page(page, page_size, total),
         previous=period.containing(before) if before else None,
         next=period.containing(after) if after else None,
-        freshness=freshness(db) if not papers else None,
+        freshness=freshness(db, period) if not papers else None,
     )
 
 

@@ -28,6 +28,7 @@ from dailypapers.search.embedder import OnnxEmbedder, has_runtime_files
 from dailypapers.search.vectors import embed_missing, import_vectors, refresh_vectors
 from dailypapers.secret_key import write_secret_key
 from dailypapers.services import Services, build, require_current_schema, secret_key
+from dailypapers.status import compute_status, describe_status
 from dailypapers.store.migrate import upgrade
 from dailypapers.store.stats import compute_stats
 
@@ -469,6 +470,32 @@ def stats(state: _State, as_json: bool) -> None:
         click.echo(
             f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}"
         )
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def status_command(state: _State, as_json: bool) -> None:
+    """Show freshness: the last harvest against arXiv's calendar, the index, jobs and failures.
+
+    Exits with status 1 when the harvest is late or the index cannot be read (for monitoring).
+    """
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        report = compute_status(
+            services.db, services.search_index, grace_hours=services.harvest_grace_hours
+        )
+    facts = describe_status(report)
+    if as_json:
+        click.echo(json.dumps(facts, indent=2))
+    else:
+        width = max(len(k) for k in facts)
+        for key, value in facts.items():
+            if isinstance(value, list):
+                value = "none" if not value else "\n" + "\n".join(f"  {v}" for v in value)
+            click.echo(f"{key:<{width}}  {value}")
+    if not report.healthy:
+        sys.exit(1)
 
 
 def _range(first: object, last: object) -> str:

@@ -36,6 +36,8 @@ HTML_ONLY = {
     "/trending",
     "/search",
     "/docs",
+    # Keep it fresh (#8): the freshness status page; `dailypapers status --json` is its twin.
+    "/status",
     # Community (#6): forms and pages for people, with their JSON twins under /api/.
     "/signin",
     "/signin/confirm",

@@ -21,6 +21,7 @@ from dailypapers.web import (
     feeds,
     moderation_pages,
     pages,
+    status_pages,
 )
 from dailypapers.web.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
 from dailypapers.web.deps import AppState, make_templates
@@ -92,6 +93,7 @@ def create_app(services: Services, *, secret: str) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(community_pages.router)
     app.include_router(moderation_pages.router)
+    app.include_router(status_pages.router)
     app.include_router(pages.markdown_router)
     app.include_router(pages.router)
     return app

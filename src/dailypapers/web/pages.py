@@ -89,6 +89,7 @@ def _featured_page(
             "featured.html",
             listing=listing,
             requested=period,
+            harvest_driven=state.services.feature_rules.rule != "none",
             nav=listing.period.kind if listing.period else "day",
             feeds=[
                 ("Daily papers (RSS)", "/feeds/daily.rss"),
