@@ -8,15 +8,18 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
 from dailypapers import __version__
 from dailypapers.community.accounts import grant_admin
 from dailypapers.config import CONFIG_FILE_ENV, Settings, describe_settings, load_settings
+from dailypapers.digest.render import render_digest
+from dailypapers.digest.send import Sender, find_subscriber, next_digest, status_summary
 from dailypapers.domain import ImportCounts
 from dailypapers.errors import DailyPapersError
 from dailypapers.ingest.formats import FORMATS
@@ -325,7 +328,7 @@ def _refresh_vectors(services: Services, *, force: bool = False) -> None:
         services.search_index,
         services.embedding_model_id,
         services.embedding_dim,
-        exact_max=config.exact_max if config else 200_000,
+        exact_max=config.exact_max if config else 20_000,
         force=force,
     )
     if report.rebuilt:
@@ -526,6 +529,83 @@ def admin_grant(state: _State, email: str) -> None:
         require_current_schema(services.db)
         account = grant_admin(services.db, email, now=datetime.now(UTC))
     click.echo(f"{account.email} (@{account.username}) is now an admin")
+
+
+@main.group()
+def digest() -> None:
+    """Email digests: send a period, preview one, show the ledger."""
+
+
+def _digest_day(raw: datetime | None, time_zone: str) -> date:
+    if raw is not None:
+        return raw.date()
+    return datetime.now(ZoneInfo(time_zone)).date()
+
+
+@digest.command("send")
+@click.option("--period", "frequency", type=click.Choice(["daily", "weekly"]), required=True)
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="A day of the period (default today)."
+)
+@click.pass_obj
+def digest_send(state: _State, frequency: str, day: datetime | None) -> None:
+    """Send every confirmed subscriber their digest for the period, exactly once.
+
+    Safe to rerun after a crash and to run on several machines at once (docs/digests.md).
+    """
+    settings = state.settings()
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        assert services.mailer is not None
+        sender = Sender(services.db, services.mailer, services.digest, secret_key(settings))
+        report = sender.run(frequency, _digest_day(day, settings.digest_time_zone))
+    click.echo(
+        f"{report.period}: {report.sent} sent, {report.quiet} quiet, {report.retried} retried, "
+        f"{report.bounced} bounced, {report.failed} failed, {report.skipped} skipped "
+        f"in {report.seconds:.1f} s"
+    )
+
+
+@digest.command("preview")
+@click.argument("email")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="A day of the period.")
+@click.pass_obj
+def digest_preview(state: _State, email: str, day: datetime | None) -> None:
+    """Print the plain-text part of EMAIL's next digest; sends and records nothing."""
+    settings = state.settings()
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        secret = secret_key(settings)
+        subscriber = find_subscriber(services.db, email)
+        when = _digest_day(day, settings.digest_time_zone)
+        period, items = next_digest(
+            services.db, services.digest, secret, subscriber, when, datetime.now(UTC)
+        )
+        mail = render_digest(secret, services.digest, subscriber, period, items)
+    click.echo(f"Subject: {mail.subject}\n\n{mail.text}")
+
+
+@digest.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def digest_status(state: _State, as_json: bool) -> None:
+    """Show subscribers, and per period what was sent, failed and is pending."""
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        summary = status_summary(services.db)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo("subscribers: " + _pairs(summary["subscribers"]))
+    for period, statuses in summary["periods"].items():  # type: ignore[attr-defined]
+        click.echo(f"{period}: {_pairs(statuses)}")
+    for period, sid, status, error in summary["recent_errors"]:  # type: ignore[attr-defined]
+        click.echo(f"  {period} #{sid} {status}: {error}")
+
+
+def _pairs(counts: object) -> str:
+    assert isinstance(counts, dict)
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"
 
 
 @main.group()

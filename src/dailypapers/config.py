@@ -96,11 +96,11 @@ class Settings(BaseSettings):
         ),
     )
     search_exact_max_rows: int = Field(
-        default=200_000,
+        default=20_000,
         ge=1,
         description=(
             "Vector search is exact (numpy) up to this many candidate papers; past it an HNSW "
-            "graph (usearch, f16) is built and used."
+            "graph (usearch, f16) is built by `dailypapers index` and used."
         ),
     )
     search_min_similarity: float = Field(
@@ -192,6 +192,61 @@ class Settings(BaseSettings):
             "Only papers first published within this many days can be submitted (as on Hugging "
             "Face); 0 accepts papers of any age."
         ),
+    )
+    digest_top_n: int = Field(
+        default=10, ge=1, le=100, description="Papers in one email digest at most."
+    )
+    digest_quiet_mode: Literal["skip", "note"] = Field(
+        default="skip",
+        description=(
+            "A digest period with nothing new: skip sends nothing (the ledger records it as "
+            "quiet, and `digest status` shows it); note sends a short 'quiet week' message."
+        ),
+    )
+    digest_confirm_hours: int = Field(
+        default=72, ge=1, le=720, description="How long a digest opt-in link stays valid."
+    )
+    digest_subscribe_rate_limit_per_hour: int = Field(
+        default=3, ge=1, description="Opt-in mails one address may be sent per hour."
+    )
+    digest_subscribe_rate_limit_per_hour_per_ip: int = Field(
+        default=20, ge=1, description="Digest subscriptions one IP address may ask for per hour."
+    )
+    digest_batch_size: int = Field(
+        default=100, ge=1, le=10_000, description="Deliveries one sender claims at a time."
+    )
+    digest_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How long a claimed batch stays a sender's; renewed at half-time while it sends. "
+            "A crashed sender's rows are taken over once it passes."
+        ),
+    )
+    digest_retry_base_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="First backoff after a temporary SMTP failure; it doubles per attempt.",
+    )
+    digest_max_attempts: int = Field(
+        default=6, ge=1, description="Attempts per digest before it is marked failed."
+    )
+    digest_max_wait_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long `digest send` waits for retries before leaving them to a later run.",
+    )
+    digest_bounce_threshold: int = Field(
+        default=3,
+        ge=1,
+        description="Permanent (5xx) refusals after which an address is marked bouncing.",
+    )
+    digest_hour: int = Field(
+        default=7, ge=0, le=23, description="Hour of the day digests go out (for `schedule`)."
+    )
+    digest_time_zone: str = Field(
+        default="UTC",
+        description="Time zone of digest_hour and of a digest's day, e.g. Europe/Paris.",
     )
     feature_rule: Literal["none", "categories", "queries"] = Field(
         default="none",

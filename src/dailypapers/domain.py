@@ -258,3 +258,54 @@ class ApiToken:
     name: str
     created_at: datetime
     last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPreferences:
+    """What a subscriber asked their digest to favour or leave out (empty: plain trending)."""
+
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    more_like_upvotes: bool = False
+    muted_topics: tuple[str, ...] = ()
+
+    @property
+    def is_personalised(self) -> bool:
+        return bool(self.keywords or self.categories or self.authors or self.more_like_upvotes)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A digest subscription: pending until its opt-in link is confirmed."""
+
+    id: int
+    email: str
+    frequency: str  # "daily" | "weekly"
+    status: str  # "pending" | "confirmed" | "unsubscribed" | "bouncing"
+    user_id: int | None
+    token_version: int
+    consent_at: datetime | None
+    consent_ip: str | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+    bounce_count: int
+    preferences: DigestPreferences
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDelivery:
+    """One (subscriber, period) row of the delivery ledger."""
+
+    id: int
+    subscriber_id: int
+    period: str
+    status: str  # pending | claimed | retry | sent | quiet | bounced | failed
+    attempts: int
+    # The planned (arxiv_id, reason) pairs; None until planned.
+    paper_ids: tuple[tuple[str, str], ...] | None
+    message_id: str | None
+    sent_at: datetime | None
+    error: str | None

@@ -59,7 +59,8 @@ def render_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     except ValueError as exc:  # CR/LF or another bad header value
         raise InvalidRequest(f"refused a mail header: {exc}") from exc
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=_domain(sender))
+    if message["Message-ID"] is None:  # digests bring a deterministic one (a resend is a dup)
+        message["Message-ID"] = make_msgid(domain=_domain(sender))
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")
@@ -187,6 +188,18 @@ class SmtpMailer:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     self._connection.quit()
             self._drop()
+
+
+def smtp_reply_code(exc: BaseException) -> int | None:
+    """The SMTP reply code behind a Mailer error: 4xx temporary, 5xx permanent; None when there
+    was no reply (a dropped or refused connection, a timeout: temporary too)."""
+    cause = exc.__cause__
+    if isinstance(cause, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in cause.recipients.values()]
+        return min(codes) if codes else None
+    if isinstance(cause, smtplib.SMTPResponseException):
+        return int(cause.smtp_code)
+    return None
 
 
 def open_mailer(smtp_url: str, sender: str, outbox_dir: Path) -> Mailer:

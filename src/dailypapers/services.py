@@ -9,6 +9,7 @@ from pathlib import Path
 from dailypapers import __version__
 from dailypapers.community import CommunityPolicy
 from dailypapers.config import Settings
+from dailypapers.digest import DigestPolicy
 from dailypapers.errors import ConfigurationError
 from dailypapers.ingest.featuring import FeatureRules
 from dailypapers.mail import Mailer, open_mailer
@@ -46,6 +47,7 @@ class Services:
     http_max_retries: int = 5
     contact_email: str | None = None
     community: CommunityPolicy = field(default_factory=CommunityPolicy)
+    digest: DigestPolicy = field(default_factory=DigestPolicy)
     # Always set by build(); None only in a hand-made Services that sends no mail.
     mailer: Mailer | None = None
     # The derived search index under DATA_DIR/index; made from data_dir when not given.
@@ -124,6 +126,24 @@ def build(settings: Settings) -> Services:
             comments_per_hour=settings.comment_rate_limit_per_hour,
             submissions_per_day=settings.submission_rate_limit_per_day,
             submission_window_days=settings.submission_window_days,
+        ),
+        digest=DigestPolicy(
+            site_name=settings.site_name,
+            base_url=settings.base_url.rstrip("/"),
+            mail_from=settings.mail_from,
+            top_n=settings.digest_top_n,
+            quiet_mode=settings.digest_quiet_mode,
+            confirm_hours=settings.digest_confirm_hours,
+            subscribe_per_hour_per_ip=settings.digest_subscribe_rate_limit_per_hour_per_ip,
+            subscribe_per_hour_per_address=settings.digest_subscribe_rate_limit_per_hour,
+            batch_size=settings.digest_batch_size,
+            lease_seconds=settings.digest_lease_seconds,
+            retry_base_seconds=settings.digest_retry_base_seconds,
+            max_attempts=settings.digest_max_attempts,
+            max_wait_seconds=settings.digest_max_wait_seconds,
+            bounce_threshold=settings.digest_bounce_threshold,
+            trending_half_life_hours=settings.trending_half_life_hours,
+            trending_window_days=settings.trending_window_days,
         ),
         semantic=SemanticConfig(
             LazyEmbedder(

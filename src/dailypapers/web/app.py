@@ -17,6 +17,7 @@ from dailypapers.web import (
     api,
     community_api,
     community_pages,
+    digest_pages,
     docs,
     feeds,
     moderation_pages,
@@ -93,6 +94,7 @@ def create_app(services: Services, *, secret: str) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(community_pages.router)
     app.include_router(moderation_pages.router)
+    app.include_router(digest_pages.router)
     app.include_router(status_pages.router)
     app.include_router(pages.markdown_router)
     app.include_router(pages.router)

@@ -1,0 +1,55 @@
+"""The signed links a digest carries (DESIGN.md decision 7).
+
+Opt-in links expire; unsubscribe, manage, view and feedback links live until the subscriber's
+token version moves on. Their nonce is derived from what they carry, so the same digest renders
+to the same bytes when a crashed run sends it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from dailypapers import tokens
+from dailypapers.domain import Subscriber
+from dailypapers.tokens import InvalidToken
+
+CONFIRM = "digest-confirm"
+UNSUBSCRIBE = "digest-unsubscribe"
+MANAGE = "digest-manage"
+VIEW = "digest-view"
+FEEDBACK = "digest-feedback"
+FEEDBACK_KINDS = ("up", "down", "mute")
+
+
+def _nonce(secret: str, purpose: str, data: dict[str, Any]) -> str:
+    text = purpose + "|" + "|".join(f"{k}={data[k]}" for k in sorted(data))
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:22]
+
+
+def long_lived(secret: str, purpose: str, subscriber: Subscriber, **extra: str) -> str:
+    data: dict[str, Any] = {"s": subscriber.id, "v": subscriber.token_version, **extra}
+    return tokens.sign_token(
+        secret, purpose, data, expires_at=None, nonce=_nonce(secret, purpose, data)
+    )
+
+
+def confirm_token(secret: str, subscriber: Subscriber, *, expires_at: datetime) -> str:
+    data = {"s": subscriber.id, "e": subscriber.email}
+    return tokens.sign_token(secret, CONFIRM, data, expires_at=expires_at)
+
+
+def read_subscriber_id(secret: str, purpose: str, token: str, *, now: datetime) -> tuple[int, int]:
+    """(subscriber id, token version) of a genuine long-lived link; InvalidToken otherwise."""
+    claims = tokens.read_token(secret, purpose, token, now=now)
+    sid, version = claims.data.get("s"), claims.data.get("v")
+    if not isinstance(sid, int) or not isinstance(version, int):
+        raise InvalidToken("this link is not meant for this")
+    return sid, version
+
+
+def url(base_url: str, path: str, token: str) -> str:
+    return f"{base_url}{path}?token={quote(token, safe='')}"

@@ -1,0 +1,299 @@
+"""`digest send`: plan the period's ledger rows, claim them in leased batches, select, render,
+send over one reused connection, and mark each row as the SMTP server answers.
+
+The duplicate window: a message the server accepted but whose row was not yet marked sent (the
+process died in between) is sent again by the next run, with the same Message-ID and the same
+content, so receiving systems can drop it. Nothing else is ever sent twice; nothing is lost.
+A temporary failure (4xx, a dropped connection) releases the row until a backoff passes; a
+permanent one (5xx) marks the delivery bounced and counts a bounce against the address.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+
+from dailypapers import catalog
+from dailypapers.digest import personal
+from dailypapers.digest.policy import DigestPolicy
+from dailypapers.digest.render import render_digest
+from dailypapers.digest.select import Candidate, select_items
+from dailypapers.domain import DigestDelivery, Subscriber
+from dailypapers.errors import InvalidRequest, SourceUnavailable
+from dailypapers.mail import Mailer, smtp_reply_code
+from dailypapers.periods import week_period
+from dailypapers.store import Database
+from dailypapers.store import deliveries as ledger
+from dailypapers.store import subscribers as store_subscribers
+
+log = logging.getLogger(__name__)
+FREQUENCIES = ("daily", "weekly")
+
+
+@dataclass
+class SendReport:
+    period: str
+    planned: int = 0
+    sent: int = 0
+    quiet: int = 0
+    retried: int = 0
+    bounced: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def period_key(frequency: str, day: date) -> str:
+    if frequency == "daily":
+        return f"daily:{day.isoformat()}"
+    if frequency == "weekly":
+        return f"weekly:{week_period(day).label}"
+    raise InvalidRequest("the period is daily or weekly")
+
+
+def period_end(frequency: str, day: date) -> datetime:
+    last = day if frequency == "daily" else week_period(day).end
+    return datetime.combine(last + timedelta(days=1), clock_time(), UTC)
+
+
+def candidates_for(
+    db: Database, policy: DigestPolicy, frequency: str, day: date, now: datetime
+) -> list[Candidate]:
+    """The period's trending papers, best first (computed once per run)."""
+    as_of = min(now, period_end(frequency, day))
+    window = 2 if frequency == "daily" else policy.trending_window_days
+    ranked = catalog.trending(
+        db,
+        now=as_of,
+        half_life_hours=policy.trending_half_life_hours,
+        window_days=window,
+        page_size=policy.candidates,
+    )
+    return [Candidate(p, s) for p, s in zip(ranked.papers, ranked.scores, strict=True)]
+
+
+class Sender:
+    """One worker's run over one period; several may run at once on PostgreSQL."""
+
+    def __init__(
+        self,
+        db: Database,
+        mailer: Mailer,
+        policy: DigestPolicy,
+        secret: str,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> None:
+        self.db, self.mailer, self.policy, self.secret = db, mailer, policy, secret
+        self.clock, self.sleep, self.on_sent = clock, sleep, on_sent
+
+    def run(self, frequency: str, day: date) -> SendReport:
+        started = time.monotonic()
+        period = period_key(frequency, day)
+        report = SendReport(period)
+        with self.db.write() as conn:
+            report.planned = ledger.plan_period(conn, period, frequency)
+        candidates = candidates_for(self.db, self.policy, frequency, day, self.clock())
+        while True:
+            now = self.clock()
+            lease_until = now + timedelta(seconds=self.policy.lease_seconds)
+            with self.db.write() as conn:
+                batch = ledger.claim_batch(
+                    conn, period, limit=self.policy.batch_size, now=now, lease_until=lease_until
+                )
+            if batch:
+                self._send_batch(batch, candidates, report)
+                continue
+            if not self._wait_for_more(period, now):
+                break
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _wait_for_more(self, period: str, now: datetime) -> bool:
+        """Sleep until a retry or another worker's claim may be ready; False: nothing waits."""
+        with self.db.read() as conn:
+            waits = [ledger.next_retry_at(conn, period), ledger.leased_until(conn, period)]
+        due = [w for w in waits if w is not None]
+        if not due:
+            return False
+        wake = min(due)
+        if (wake - now).total_seconds() > self.policy.max_wait_seconds:
+            log.info("digest %s: rows wait past %s; the next run takes them", period, wake)
+            return False
+        self.sleep(min(1.0, max(0.05, (wake - now).total_seconds())))
+        return True
+
+    def _send_batch(
+        self, batch: list[DigestDelivery], candidates: list[Candidate], report: SendReport
+    ) -> None:
+        ids = [d.subscriber_id for d in batch]
+        with self.db.read() as conn:
+            subscribers = store_subscribers.subscribers_by_ids(conn, ids)
+            sent = ledger.sent_paper_ids(conn, ids)
+            signals = personal.signals_for(conn, list(subscribers.values()), sent, candidates)
+        plans: dict[int, list[tuple[str, str]]] = {}
+        now = self.clock()
+        with self.db.write() as conn:
+            for delivery in batch:
+                subscriber = subscribers.get(delivery.subscriber_id)
+                if delivery.paper_ids is not None or subscriber is None:
+                    continue
+                items = select_items(
+                    candidates,
+                    subscriber.preferences,
+                    signals[subscriber.id],
+                    top_n=self.policy.top_n,
+                )
+                plans[delivery.id] = [(i.paper.arxiv_id, i.reason) for i in items]
+                ledger.record_plan(conn, delivery, plans[delivery.id], now=now)
+        by_id = {c.paper.arxiv_id: c.paper for c in candidates}
+        lease_renewed = now
+        for delivery in batch:
+            subscriber = subscribers.get(delivery.subscriber_id)
+            paper_ids = plans.get(delivery.id, list(delivery.paper_ids or ()))
+            now = self.clock()
+            if (now - lease_renewed).total_seconds() > self.policy.lease_seconds / 2:
+                lease_renewed = self._renew(batch, now)
+            if subscriber is None or subscriber.status != "confirmed":
+                self._finish(delivery, "skipped", report, error="no longer subscribed")
+                continue
+            if not paper_ids and self.policy.quiet_mode != "note":
+                self._finish(delivery, "quiet", report)
+                continue
+            with self.db.read() as conn:
+                items = personal.items_for(conn, paper_ids, by_id)
+            self._deliver(delivery, subscriber, items, report)
+
+    def _renew(self, batch: list[DigestDelivery], now: datetime) -> datetime:
+        with self.db.write() as conn:
+            ledger.renew_lease(
+                conn,
+                [d.id for d in batch],
+                lease_until=now + timedelta(seconds=self.policy.lease_seconds),
+            )
+        return now
+
+    def _deliver(
+        self,
+        delivery: DigestDelivery,
+        subscriber: Subscriber,
+        items: list[personal.Item],
+        report: SendReport,
+    ) -> None:
+        try:
+            mail = render_digest(self.secret, self.policy, subscriber, delivery.period, items)
+            message_id = self.mailer.send(mail)
+        except (SourceUnavailable, InvalidRequest) as exc:
+            code = smtp_reply_code(exc)
+            if code is not None and code >= 500:
+                self._bounce(delivery, subscriber, report, f"{code}: {exc}")
+            elif isinstance(exc, InvalidRequest) and code is None:
+                self._finish(delivery, "failed", report, error=str(exc))
+            else:
+                self._retry(delivery, report, str(exc))
+            return
+        self._finish(delivery, "sent", report, message_id=message_id)
+        if self.on_sent is not None:
+            self.on_sent(report.sent)
+
+    def _retry(self, delivery: DigestDelivery, report: SendReport, error: str) -> None:
+        if delivery.attempts + 1 >= self.policy.max_attempts:
+            self._finish(delivery, "failed", report, error=error)
+            return
+        backoff = self.policy.retry_base_seconds * (2**delivery.attempts)
+        due = self.clock() + timedelta(seconds=backoff)
+        self._finish(delivery, "retry", report, error=error, next_attempt_at=due)
+
+    def _bounce(
+        self, delivery: DigestDelivery, subscriber: Subscriber, report: SendReport, error: str
+    ) -> None:
+        with self.db.write() as conn:
+            store_subscribers.record_bounce(
+                conn, subscriber.id, threshold=self.policy.bounce_threshold
+            )
+            ledger.forget_plan(conn, delivery)
+        self._finish(delivery, "bounced", report, error=error)
+
+    def _finish(
+        self,
+        delivery: DigestDelivery,
+        status: str,
+        report: SendReport,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        with self.db.write() as conn:
+            ledger.finish(
+                conn,
+                delivery.id,
+                status,
+                now=self.clock(),
+                message_id=message_id,
+                error=error,
+                next_attempt_at=next_attempt_at,
+            )
+        field_name = {"retry": "retried"}.get(status, status)
+        setattr(report, field_name, getattr(report, field_name) + 1)
+        if status != "sent":
+            log.info(
+                "digest %s to #%s: %s %s",
+                delivery.period,
+                delivery.subscriber_id,
+                status,
+                error or "",
+            )
+
+
+def next_digest(
+    db: Database,
+    policy: DigestPolicy,
+    secret: str,
+    subscriber: Subscriber,
+    day: date,
+    now: datetime,
+) -> tuple[str, list[personal.Item]]:
+    """(period, items) of the subscriber's digest for `day`, as sent or as it would be; changes
+    nothing (the preview and the browser view)."""
+    period = period_key(subscriber.frequency, day)
+    candidates = candidates_for(db, policy, subscriber.frequency, day, now)
+    with db.read() as conn:
+        delivery = ledger.delivery_for(conn, subscriber.id, period)
+        if delivery is not None and delivery.paper_ids is not None:
+            known = {c.paper.arxiv_id: c.paper for c in candidates}
+            return period, personal.items_for(conn, delivery.paper_ids, known)
+        sent = ledger.sent_paper_ids(conn, [subscriber.id])
+        signals = personal.signals_for(conn, [subscriber], sent, candidates)
+    items = select_items(
+        candidates, subscriber.preferences, signals[subscriber.id], top_n=policy.top_n
+    )
+    return period, items
+
+
+def find_subscriber(db: Database, email: str) -> Subscriber:
+    with db.read() as conn:
+        subscriber = store_subscribers.find_subscriber(conn, email.strip().lower())
+    if subscriber is None:
+        raise InvalidRequest(f"no subscription for {email}")
+    return subscriber
+
+
+def status_summary(db: Database) -> dict[str, object]:
+    """What was sent, failed and pending, per period, plus subscribers per status."""
+    with db.read() as conn:
+        per_period: dict[str, dict[str, int]] = {}
+        for (period, status), n in sorted(ledger.counts(conn).items(), reverse=True):
+            per_period.setdefault(period, {})[status] = n
+        return {
+            "subscribers": store_subscribers.count_by_status(conn),
+            "periods": per_period,
+            "recent_errors": ledger.recent_errors(conn),
+        }
