@@ -7,6 +7,7 @@ It never exports the model (torch lives in `search/onnx_export.py`, an export-on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -193,6 +194,14 @@ class LazyEmbedder:
                 self._failed_at = time.monotonic()
                 return None
             return self._opened
+
+
+def load_runtime_first() -> None:
+    """Import onnxruntime if it is installed. usearch calls this before loading itself: importing
+    onnxruntime after usearch 2.26 / numkong crashes the process (a segmentation fault), the other
+    order works."""
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
 
 
 def default_threads() -> int:

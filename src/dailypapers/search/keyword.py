@@ -172,6 +172,7 @@ class KeywordSearcher:
         try:
             self._index = _register(tantivy.Index.open(str(path)))
             self._searcher = self._index.searcher()
+            self._last_text_query: tuple[Query, tantivy.Query | None] | None = None
         except (ValueError, OSError) as exc:
             raise CorruptIndex(f"{path}: {exc}") from exc
 
@@ -338,7 +339,19 @@ class KeywordSearcher:
         return tantivy.Query.boolean_query(clauses)
 
     def _text_query(self, query: Query) -> tantivy.Query | None:
-        """The wanted clauses, every one required, plus the exact-title bonus; None: no words."""
+        """The wanted clauses, every one required, plus the exact-title bonus; None: no words.
+
+        The last one is kept: a result page asks again for each hit's snippets, and a long query
+        has 64 clauses over four fields to translate.
+        """
+        last = self._last_text_query
+        if last is not None and last[0] == query:
+            return last[1]
+        compiled = self._translate(query)
+        self._last_text_query = (query, compiled)
+        return compiled
+
+    def _translate(self, query: Query) -> tantivy.Query | None:
         required = [m for c in query.wanted if (m := _clause_query(c)) is not None]
         if not required:
             return None

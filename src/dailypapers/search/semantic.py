@@ -24,9 +24,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-# Exact search below this many rows: a float32 matmul costs about 7 ms at 100k on 2 cores, and
-# recall is 1.0; past it an HNSW graph answers in under a millisecond (research/tech-bench.md §3).
-EXACT_MAX_ROWS = 200_000
+from dailypapers.search.embedder import load_runtime_first
+
+# Exact search up to this many rows: a float32 matmul over memory-mapped rows costs about 28 ms at
+# 120k on 2 busy cores (7 ms in research/tech-bench.md §3, idle), too much of a 20 ms budget; past
+# it an HNSW graph answers in about a millisecond at recall 0.999.
+EXACT_MAX_ROWS = 20_000
 # HNSW parameters measured at recall 0.999 on 100k vectors (tech-bench §3); f16 keeps recall
 # where i8 collapses on normalised vectors.
 HNSW_CONNECTIVITY = 16
@@ -84,8 +87,15 @@ def write_vector_files(folder: Path, rows: Iterable[VectorRow], *, dim: int, exa
     return len(ids)
 
 
+def _usearch() -> Any:
+    load_runtime_first()
+    from usearch import index
+
+    return index
+
+
 def _build_hnsw(path: Path, matrix: npt.NDArray[np.float32]) -> None:
-    from usearch.index import Index
+    Index = _usearch().Index  # noqa: N806
 
     graph = Index(
         ndim=matrix.shape[1],
@@ -128,9 +138,7 @@ class VectorSearcher:
         self._row = {arxiv_id: row for row, arxiv_id in enumerate(self.ids)}
         self._graph: Any = None
         if (folder / "hnsw.usearch").is_file():
-            from usearch.index import Index
-
-            self._graph = Index.restore(str(folder / "hnsw.usearch"), view=True)
+            self._graph = _usearch().Index.restore(str(folder / "hnsw.usearch"), view=True)
             if self._graph is None or len(self._graph) != count:
                 raise VectorFilesDamaged(f"{folder}: the HNSW graph does not match the vectors")
             self._graph.expansion_search = expansion_search
@@ -227,7 +235,7 @@ class VectorSearcher:
         self, query: npt.NDArray[np.float32], k: int, keep: Mask | None, candidates: int
     ) -> list[tuple[int, float]]:
         share = candidates / self.rows
-        ask = min(self.rows, max(k * 2, int(k / share * 1.5) + 8))
+        ask = k if keep is None else min(self.rows, max(k * 2, int(k / share * 1.5) + 8))
         while True:
             found = self._graph.search(query.astype(np.float16), ask)
             pairs = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,10 @@ from dailypapers.search.semantic import Mask, VectorSearcher
 
 # Semantic hits counted per query: the nearest this many at most (a broad query has thousands of
 # papers over the threshold; counting them all would cost a full sort).
-DENSE_HITS_MAX = 1_000
+DENSE_HITS_MAX = 300
+# A query whose fielded clauses (au:, ti:...) match at most this many papers is answered exactly
+# over those papers; broader ones check the nearest candidates, asking for more until enough pass.
+CONSTRAINED_EXACT_MAX = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +105,16 @@ def _nearest(
 ) -> list[tuple[str, float]]:
     """The k nearest papers passing the filters and the query's fielded clauses and exclusions."""
     if not query.constraints:
-        return [
-            (vectors.ids[r], c)
-            for r, c in vectors.nearest(vector, k, keep=keep, exact_max=exact_max)
-        ]
+        found = vectors.nearest(vector, k, keep=keep, exact_max=exact_max)
+        return [(vectors.ids[r], c) for r, c in found]
+    if any(c.field is not None and not c.excluded for c in query.constraints):
+        narrowed = replace(query, text="", clauses=query.constraints)
+        if keyword.count(narrowed) <= CONSTRAINED_EXACT_MAX:
+            matches = keyword.all_matches(narrowed, only_ids=None, limit=CONSTRAINED_EXACT_MAX)
+            only = vectors.mask(only_ids=[i for i, _, _ in matches])
+            both = only if keep is None or only is None else keep & only
+            found = vectors.nearest(vector, k, keep=both, exact_max=exact_max)
+            return [(vectors.ids[r], c) for r, c in found]
     ask = k * 2
     while True:
         found = vectors.nearest(vector, ask, keep=keep, exact_max=exact_max)
