@@ -72,7 +72,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def sink() -> Iterator[ScriptedSink]:
-    with ScriptedSink() as running:
+    running = ScriptedSink()
+    with running:
         yield running
 
 

@@ -32,9 +32,14 @@ class ScriptedSink(SmtpSink):
         self.answer = answer
         self.data_commands = 0
         self.kill_after: tuple[int, int] | None = None  # (message number, pid)
+        self.kill_before: tuple[int, int] | None = None  # (DATA command number, pid)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.data_commands += 1
+        if self.kill_before is not None and self.data_commands == self.kill_before[0]:
+            os.kill(self.kill_before[1], signal.SIGKILL)  # mid-send, before the server accepts
+            self.kill_before = None
+            return "421 4.3.0 closing"
         if self.answer is not None:
             reply = self.answer(self.data_commands)
             if not reply.startswith("250"):
