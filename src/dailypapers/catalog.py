@@ -15,8 +15,8 @@ from dailypapers.periods import Period, day_period
 from dailypapers.ranking import TrendingCandidate, rank_trending, trending_now
 from dailypapers.search.index import SearchIndex
 from dailypapers.search.query import Query
-from dailypapers.search.results import SearchResult
-from dailypapers.search.service import search_papers
+from dailypapers.search.results import SearchResult, SimilarPaper
+from dailypapers.search.service import search_papers, similar_papers
 from dailypapers.store import Database
 from dailypapers.store.authors import count_author_papers, find_author_names, list_author_papers
 from dailypapers.store.featured_lists import (
@@ -255,3 +255,13 @@ def search(
 ) -> SearchResult:
     """One page of papers matching `query` from the derived search index (see search/)."""
     return search_papers(db, index, query, with_months=with_months)
+
+
+def similar(
+    db: Database, index: SearchIndex, arxiv_id: str, *, limit: int = 8
+) -> tuple[SimilarPaper, ...]:
+    """The papers nearest to this one by meaning (id with or without vN); raises NotFound."""
+    if not 1 <= limit <= MAX_SEARCH_LIMIT:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_SEARCH_LIMIT}")
+    known = paper(db, arxiv_id)
+    return similar_papers(db, index, known.arxiv_id, limit=limit)

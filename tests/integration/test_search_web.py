@@ -24,7 +24,7 @@ def test_an_exact_title_is_the_first_hit_with_highlights_count_and_time(http: ht
     assert first is not None
     assert first[1] == f"/papers/{record['arxiv_id']}"
     assert "<mark>" in first[2]
-    assert re.search(r"[\d,]+ papers? match <q>.*</q> · \d+ ms", html)
+    assert re.search(r"[\d,]+ papers? match <q>.*</q> · (keyword|hybrid|semantic) · \d+ ms", html)
 
 
 def test_filters_live_in_the_url_and_narrow_before_ranking(http: httpx.Client) -> None:

@@ -16,6 +16,7 @@ from dailypapers.web.api_models import (
     HfDailyEntry,
     HfPaper,
     HfSearchEntry,
+    HfSimilarEntry,
 )
 from dailypapers.web.caching import (
     LIST_MAX_AGE_SECONDS,
@@ -113,6 +114,30 @@ def api_search(
         for hit in result.hits
     ]
     return cached(request, _json(entries), "application/json", max_age=LIST_MAX_AGE_SECONDS)
+
+
+@router.get(
+    "/papers/{arxiv_id:path}/similar",
+    response_model=list[HfSimilarEntry],
+    summary="Similar papers",
+)
+def api_similar(
+    request: Request,
+    state: State,
+    arxiv_id: str,
+    limit: Annotated[int, Query(ge=1, le=catalog.MAX_SEARCH_LIMIT)] = 10,
+) -> Response:
+    """The papers nearest to this one by meaning (its vector's nearest neighbours), itself left
+    out, each with `similarity` (cosine); empty while the paper has no vector yet."""
+    found = catalog.similar(state.services.db, state.services.search_index, arxiv_id, limit=limit)
+    entries = [
+        {
+            **daily_entry(near.paper, state.services.base_url),
+            "similarity": round(near.similarity, 4),
+        }
+        for near in found
+    ]
+    return cached(request, _json(entries), "application/json", max_age=PAPER_MAX_AGE_SECONDS)
 
 
 @router.get("/papers/{arxiv_id:path}", response_model=HfPaper, summary="One paper")

@@ -68,6 +68,10 @@ class HfSearchEntry(HfDailyEntry):
     )
 
 
+class HfSimilarEntry(HfDailyEntry):
+    similarity: float = Field(description="Cosine similarity of the two papers' vectors.")
+
+
 class ErrorDetail(_Model):
     code: str = Field(description="bad_request, not_found, internal_error, ...")
     message: str

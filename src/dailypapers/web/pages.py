@@ -185,6 +185,9 @@ def paper_page(
         upvoted={view.paper.arxiv_id} if view.upvoted else frozenset(),
         bibtex=render_bibtex_list([view.paper]),
         page_url=state.services.base_url + paper_url(view.paper.arxiv_id),
+        similar=catalog.similar(
+            state.services.db, state.services.search_index, view.paper.arxiv_id
+        ),
     )
     if viewer is not None:
         return personal(Response(html, media_type=_HTML))
