@@ -557,7 +557,14 @@ def digest_send(state: _State, frequency: str, day: datetime | None) -> None:
     with _friendly_errors(state), _services(state) as services:
         require_current_schema(services.db)
         assert services.mailer is not None
-        sender = Sender(services.db, services.mailer, services.digest, secret_key(settings))
+        sender = Sender(
+            services.db,
+            services.mailer,
+            services.digest,
+            secret_key(settings),
+            index=services.search_index,
+            model_id=services.embedding_model_id,
+        )
         report = sender.run(frequency, _digest_day(day, settings.digest_time_zone))
     click.echo(
         f"{report.period}: {report.sent} sent, {report.quiet} quiet, {report.retried} retried, "
@@ -579,7 +586,14 @@ def digest_preview(state: _State, email: str, day: datetime | None) -> None:
         subscriber = find_subscriber(services.db, email)
         when = _digest_day(day, settings.digest_time_zone)
         period, items = next_digest(
-            services.db, services.digest, secret, subscriber, when, datetime.now(UTC)
+            services.db,
+            services.digest,
+            secret,
+            subscriber,
+            when,
+            datetime.now(UTC),
+            index=services.search_index,
+            model_id=services.embedding_model_id,
         )
         mail = render_digest(secret, services.digest, subscriber, period, items)
     click.echo(f"Subject: {mail.subject}\n\n{mail.text}")

@@ -26,6 +26,8 @@ from dailypapers.domain import DigestDelivery, Subscriber
 from dailypapers.errors import InvalidRequest, SourceUnavailable
 from dailypapers.mail import Mailer, smtp_reply_code
 from dailypapers.periods import week_period
+from dailypapers.search.index import SearchIndex
+from dailypapers.search.query import MAX_LIMIT, parse_query
 from dailypapers.store import Database
 from dailypapers.store import deliveries as ledger
 from dailypapers.store import subscribers as store_subscribers
@@ -90,9 +92,12 @@ class Sender:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         on_sent: Callable[[int], None] | None = None,
+        index: SearchIndex | None = None,
+        model_id: str | None = None,
     ) -> None:
         self.db, self.mailer, self.policy, self.secret = db, mailer, policy, secret
         self.clock, self.sleep, self.on_sent = clock, sleep, on_sent
+        self.index, self.model_id = index, model_id
 
     def run(self, frequency: str, day: date) -> SendReport:
         started = time.monotonic()
@@ -101,6 +106,7 @@ class Sender:
         with self.db.write() as conn:
             report.planned = ledger.plan_period(conn, period, frequency)
         candidates = candidates_for(self.db, self.policy, frequency, day, self.clock())
+        source = signal_source(self.db, candidates, self.index, self.model_id)
         while True:
             now = self.clock()
             lease_until = now + timedelta(seconds=self.policy.lease_seconds)
@@ -109,7 +115,7 @@ class Sender:
                     conn, period, limit=self.policy.batch_size, now=now, lease_until=lease_until
                 )
             if batch:
-                self._send_batch(batch, candidates, report)
+                self._send_batch(batch, candidates, source, report)
                 continue
             if not self._wait_for_more(period, now):
                 break
@@ -131,13 +137,17 @@ class Sender:
         return True
 
     def _send_batch(
-        self, batch: list[DigestDelivery], candidates: list[Candidate], report: SendReport
+        self,
+        batch: list[DigestDelivery],
+        candidates: list[Candidate],
+        source: personal.SignalSource,
+        report: SendReport,
     ) -> None:
         ids = [d.subscriber_id for d in batch]
         with self.db.read() as conn:
             subscribers = store_subscribers.subscribers_by_ids(conn, ids)
             sent = ledger.sent_paper_ids(conn, ids)
-            signals = personal.signals_for(conn, list(subscribers.values()), sent, candidates)
+            signals = source.signals_for(conn, list(subscribers.values()), sent)
         plans: dict[int, list[tuple[str, str]]] = {}
         now = self.clock()
         with self.db.write() as conn:
@@ -253,6 +263,19 @@ class Sender:
             )
 
 
+def signal_source(
+    db: Database, candidates: list[Candidate], index: SearchIndex | None, model_id: str | None
+) -> personal.SignalSource:
+    def search(text: str) -> frozenset[str]:
+        assert index is not None
+        query = parse_query(text, limit=MAX_LIMIT, mode="keyword")
+        return frozenset(hit.paper.arxiv_id for hit in catalog.search(db, index, query).hits)
+
+    return personal.SignalSource(
+        candidates, search=search if index is not None else None, model_id=model_id
+    )
+
+
 def next_digest(
     db: Database,
     policy: DigestPolicy,
@@ -260,6 +283,9 @@ def next_digest(
     subscriber: Subscriber,
     day: date,
     now: datetime,
+    *,
+    index: SearchIndex | None = None,
+    model_id: str | None = None,
 ) -> tuple[str, list[personal.Item]]:
     """(period, items) of the subscriber's digest for `day`, as sent or as it would be; changes
     nothing (the preview and the browser view)."""
@@ -271,7 +297,8 @@ def next_digest(
             known = {c.paper.arxiv_id: c.paper for c in candidates}
             return period, personal.items_for(conn, delivery.paper_ids, known)
         sent = ledger.sent_paper_ids(conn, [subscriber.id])
-        signals = personal.signals_for(conn, [subscriber], sent, candidates)
+        source = signal_source(db, candidates, index, model_id)
+        signals = source.signals_for(conn, [subscriber], sent)
     items = select_items(
         candidates, subscriber.preferences, signals[subscriber.id], top_n=policy.top_n
     )

@@ -205,7 +205,14 @@ def _digest_html(state: AppState, email: str) -> Response:
     now = utc_now()
     subscriber = find_subscriber(state.services.db, email)
     period, items = next_digest(
-        state.services.db, state.services.digest, state.secret, subscriber, now.date(), now
+        state.services.db,
+        state.services.digest,
+        state.secret,
+        subscriber,
+        now.date(),
+        now,
+        index=state.services.search_index,
+        model_id=state.services.embedding_model_id,
     )
     html = render_page_html(state.secret, state.services.digest, subscriber, period, items)
     response = HTMLResponse(html)

@@ -80,7 +80,15 @@ def add_confirmed(services: Services, email: str, frequency: str = "weekly", **p
 
 def sender(services: Services, **kw: Any) -> Sender:
     assert services.mailer is not None
-    return Sender(services.db, services.mailer, services.digest, TEST_SECRET, **kw)
+    return Sender(
+        services.db,
+        services.mailer,
+        services.digest,
+        TEST_SECRET,
+        index=services.search_index,
+        model_id=services.embedding_model_id,
+        **kw,
+    )
 
 
 def link(text: str, path: str) -> str:
