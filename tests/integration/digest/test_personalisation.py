@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -31,7 +32,7 @@ def _word(paper: Paper, others: list[Paper]) -> str:
     words = sorted(set(re.findall(r"[A-Za-z]{6,}", paper.title)), key=len, reverse=True)
     for word in words:
         if not re.search(rf"(?<!\w){word.lower()}(?!\w)", rest):
-            return word
+            return str(word)
     raise AssertionError(f"no distinctive word in {paper.title!r}")
 
 
@@ -115,12 +116,8 @@ def test_down_votes_and_mutes_tune_the_next_digest(services: Services) -> None:
     assert [i.paper.arxiv_id for i in chosen] == [p.arxiv_id for p in papers[1:4]]
     muted = DigestPreferences(muted_topics=("cs.XX",))
     topical = [
-        Candidate(Paper(**{**_fields(papers[0]), "primary_category": "cs.XX"}), 200.0),
+        Candidate(replace(papers[0], primary_category="cs.XX"), 200.0),
         *candidates[1:],
     ]
     chosen = select_items(topical, muted, Signals(), top_n=1)
     assert chosen[0].paper.arxiv_id == papers[1].arxiv_id
-
-
-def _fields(paper: Paper) -> dict[str, object]:
-    return {name: getattr(paper, name) for name in Paper.__dataclass_fields__}
