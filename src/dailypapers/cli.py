@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -25,12 +26,19 @@ from dailypapers.errors import DailyPapersError
 from dailypapers.ingest.formats import FORMATS
 from dailypapers.ingest.harvest import harvest as harvest_set
 from dailypapers.ingest.importer import import_file
+from dailypapers.schedule import Scheduler
 from dailypapers.search.catchup import CatchUpReport, catch_up
 from dailypapers.search.catchup import rebuild as rebuild_index
 from dailypapers.search.embedder import OnnxEmbedder, has_runtime_files
 from dailypapers.search.vectors import embed_missing, import_vectors, refresh_vectors
 from dailypapers.secret_key import write_secret_key
-from dailypapers.services import Services, build, require_current_schema, secret_key
+from dailypapers.services import (
+    Services,
+    build,
+    require_current_schema,
+    scheduled_jobs,
+    secret_key,
+)
 from dailypapers.status import compute_status, describe_status
 from dailypapers.store.migrate import upgrade
 from dailypapers.store.stats import compute_stats
@@ -473,6 +481,45 @@ def stats(state: _State, as_json: bool) -> None:
         click.echo(
             f"{key:<{width}}  {value:,}" if isinstance(value, int) else f"{key:<{width}}  {value}"
         )
+
+
+@main.command()
+@click.option(
+    "--every",
+    "every_seconds",
+    type=click.FloatRange(min=0.1),
+    help="Run the pipeline every SECONDS instead of at schedule_times (tests, trials).",
+)
+@click.option("--for", "for_seconds", type=click.FloatRange(min=0), help="Stop after SECONDS.")
+@click.option(
+    "--once", is_flag=True, help="Run the pipeline once now if the lock is free, then exit."
+)
+@click.pass_obj
+def schedule(
+    state: _State, every_seconds: float | None, for_seconds: float | None, once: bool
+) -> None:
+    """Run harvest, feature, index and digests at the configured times, until stopped.
+
+    Holds a lock in the store, so a second scheduler (here or on another machine sharing
+    PostgreSQL) stands by and takes over when this one stops. Each job's outcome is in `status`.
+    """
+    settings = state.settings()
+    with _friendly_errors(state), _services(state) as services:
+        require_current_schema(services.db)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        runner = Scheduler(
+            services.db,
+            scheduled_jobs(services, secret_key(settings)),
+            services.schedule.timing(every_seconds or (1.0 if once else None)),
+            lease_seconds=services.schedule.lease_seconds,
+            on_event=lambda text: click.echo(f"{datetime.now(UTC):%H:%M:%S} {text}"),
+        )
+        report = runner.run(
+            stop, max_runs=1 if once else None, seconds=for_seconds, wait_for_lock=not once
+        )
+    click.echo(f"{report.pipelines} pipeline run{'' if report.pipelines == 1 else 's'}")
 
 
 @main.command("status")

@@ -289,6 +289,44 @@ class Settings(BaseSettings):
         ),
     )
 
+    schedule_times: list[str] = Field(
+        default_factory=lambda: ["21:30", "01:00"],
+        description=(
+            "Times of day (HH:MM in schedule_time_zone) at which `schedule` runs harvest, feature "
+            "and index. arXiv announces at 20:00 US-Eastern; digests also run at digest_hour."
+        ),
+    )
+    schedule_time_zone: str = Field(
+        default="America/New_York", description="Time zone of schedule_times (arXiv's own)."
+    )
+    schedule_harvest_sets: list[str] = Field(
+        default_factory=list,
+        description=(
+            'OAI-PMH sets the scheduled harvest takes, e.g. ["cs", "stat"]; empty harvests all '
+            "of arXiv."
+        ),
+    )
+    schedule_lease_seconds: float = Field(
+        default=60.0,
+        ge=5,
+        description=(
+            "Lifetime of the scheduler's lock in the store, renewed every third of it. A standby "
+            "scheduler takes over this long after the holder dies; machines' clocks must agree "
+            "far better than this."
+        ),
+    )
+
+    @field_validator("schedule_times")
+    @classmethod
+    def _clock_times(cls, values: list[str]) -> list[str]:
+        for value in values:
+            hours, _, minutes = value.partition(":")
+            if not (
+                hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+            ):
+                raise ValueError(f"schedule_times takes HH:MM times, not {value!r}")
+        return values
+
     @field_validator("database_url")
     @classmethod
     def _blank_is_default(cls, value: str | None) -> str | None:

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dailypapers import __version__
 from dailypapers.community import CommunityPolicy
 from dailypapers.config import Settings
 from dailypapers.digest import DigestPolicy
+from dailypapers.digest.send import Sender
 from dailypapers.errors import ConfigurationError
 from dailypapers.ingest.featuring import FeatureRules
 from dailypapers.mail import Mailer, open_mailer
+from dailypapers.schedule import (
+    Job,
+    SchedulePlan,
+    VectorPlan,
+    digests_job,
+    feature_job,
+    harvest_job,
+    index_job,
+)
 from dailypapers.search.embedder import MINILM_DIM, MINILM_ID, LazyEmbedder, model_dir
 from dailypapers.search.hybrid import SemanticConfig
 from dailypapers.search.index import SearchIndex
@@ -62,6 +74,7 @@ class Services:
     # Keep it fresh (#8): which harvested papers join a day's list, and when a harvest is late.
     feature_rules: FeatureRules = field(default_factory=FeatureRules)
     harvest_grace_hours: float = 6.0
+    schedule: SchedulePlan = field(default_factory=SchedulePlan)
 
     def __post_init__(self) -> None:
         if self.search_index is None:
@@ -163,8 +176,43 @@ def build(settings: Settings) -> Services:
             new_within_days=settings.feature_new_within_days,
         ),
         harvest_grace_hours=settings.harvest_grace_hours,
+        schedule=SchedulePlan(
+            times=tuple(_clock_time(at) for at in settings.schedule_times),
+            zone=settings.schedule_time_zone,
+            harvest_sets=tuple(settings.schedule_harvest_sets),
+            lease_seconds=settings.schedule_lease_seconds,
+            digest_hour=settings.digest_hour,
+            digest_zone=settings.digest_time_zone,
+        ),
         mailer=open_mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
     )
+
+
+def _clock_time(text: str) -> time:
+    hours, _, minutes = text.partition(":")
+    return time(int(hours), int(minutes))
+
+
+def scheduled_jobs(services: Services, secret: str) -> list[Job]:
+    """What `dailypapers schedule` runs, in order: harvest, feature, index, digests."""
+    db, index, plan = services.db, services.search_index, services.schedule
+    vectors = VectorPlan(
+        model_dir=services.model_dir,
+        model_id=services.embedding_model_id,
+        dim=services.embedding_dim,
+        threads=services.embedding_threads,
+        batch_size=services.embedding_batch_size,
+        exact_max=services.semantic.exact_max if services.semantic else 20_000,
+    )
+    jobs = [
+        harvest_job(db, index, services.open_arxiv, plan.harvest_sets),
+        feature_job(db, index, services.feature_rules),
+        index_job(db, index, vectors),
+    ]
+    if services.mailer is not None:
+        sender = Sender(db, services.mailer, services.digest, secret)
+        jobs.append(digests_job(sender.run, hour=plan.digest_hour, zone=ZoneInfo(plan.digest_zone)))
+    return jobs
 
 
 def secret_key(settings: Settings) -> str:
