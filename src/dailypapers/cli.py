@@ -35,6 +35,7 @@ from dailypapers.secret_key import write_secret_key
 from dailypapers.services import (
     Services,
     build,
+    latest_digest_deliveries,
     require_current_schema,
     scheduled_jobs,
     secret_key,
@@ -533,7 +534,10 @@ def status_command(state: _State, as_json: bool) -> None:
     with _friendly_errors(state), _services(state) as services:
         require_current_schema(services.db)
         report = compute_status(
-            services.db, services.search_index, grace_hours=services.harvest_grace_hours
+            services.db,
+            services.search_index,
+            grace_hours=services.harvest_grace_hours,
+            digest_ledger=latest_digest_deliveries,
         )
     facts = describe_status(report)
     if as_json:

@@ -12,7 +12,7 @@ from dailypapers import __version__
 from dailypapers.community import CommunityPolicy
 from dailypapers.config import Settings
 from dailypapers.digest import DigestPolicy
-from dailypapers.digest.send import Sender
+from dailypapers.digest.send import Sender, status_summary
 from dailypapers.errors import ConfigurationError
 from dailypapers.ingest.featuring import FeatureRules
 from dailypapers.mail import Mailer, open_mailer
@@ -186,6 +186,17 @@ def build(settings: Settings) -> Services:
         ),
         mailer=open_mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
     )
+
+
+def latest_digest_deliveries(db: Database) -> dict[str, int] | None:
+    """The newest digest period's deliveries by status, for `status` (None: none planned yet)."""
+    periods = status_summary(db)["periods"]
+    assert isinstance(periods, dict)
+    if not periods:
+        return None
+    # Keys sort by date within a frequency ("daily:2026-11-28", "weekly:2026-W48").
+    newest = max(periods, key=lambda key: (key.startswith("daily:"), key))
+    return {f"{status} ({newest})": count for status, count in periods[newest].items()}
 
 
 def _clock_time(text: str) -> time:

@@ -1,8 +1,9 @@
 """The freshness status behind /status and `dailypapers status`: the last harvest against arXiv's
 announce calendar, the search index, the scheduled jobs and the errors of failed runs.
 
-Reads only; it never repairs or runs anything. Digests are read from the scheduler's job ledger
-(see `schedule.py`); the digest issue's own delivery counts plug in through `DigestLedger`.
+Reads only; it never repairs or runs anything. The digests job is read from the scheduler's job
+ledger (see `schedule.py`); the digest ledger's counts come in through `DigestLedger`, which the
+composition root supplies (digest sits above this layer).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class StatusReport:
         return self.lag.state != "late" and self.index.error is None
 
 
-# The digest issue's ledger, summarised as {status: deliveries} for the latest period; None (the
-# default) shows no digest deliveries. Wired in services when digests land.
+# The digest ledger, summarised as {label: deliveries} for the newest period; None shows nothing
+# (see services.latest_digest_deliveries).
 DigestLedger = Callable[[Database], dict[str, int] | None]
 
 

@@ -23,7 +23,8 @@ from dailypapers.freshness import latest_announcement, mailing_day
 from dailypapers.periods import day_period
 from dailypapers.schedule import Job, JobResult, Scheduler, Timing
 from dailypapers.search.index import SearchIndex
-from dailypapers.status import index_status
+from dailypapers.services import latest_digest_deliveries
+from dailypapers.status import compute_status, index_status
 from dailypapers.store import Database
 from dailypapers.store import subscribers as store_subscribers
 from dailypapers.store.ingest_runs import list_failed_runs
@@ -144,6 +145,12 @@ def test_a_scheduler_window_harvests_features_indexes_and_mails_while_a_second_s
     assert status.behind == 0
     assert mail.message["Subject"]
     assert list_failed_runs(db) == []
+    report = compute_status(
+        db, SearchIndex(tmp_path / "data" / "index"), digest_ledger=latest_digest_deliveries
+    )
+    assert set(report.jobs) == {"feature", "index", "digests"}
+    assert report.digest_deliveries is not None
+    assert any(label.startswith("sent (daily:") for label in report.digest_deliveries)
 
 
 def test_a_failing_job_is_recorded_and_the_next_job_still_runs(db: Database) -> None:

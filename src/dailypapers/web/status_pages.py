@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from dailypapers.services import latest_digest_deliveries
 from dailypapers.status import compute_status
 from dailypapers.web.deps import State, render_html, utc_now
 
@@ -19,6 +20,7 @@ def status_page(state: State) -> HTMLResponse:
         services.search_index,
         now=utc_now(),
         grace_hours=services.harvest_grace_hours,
+        digest_ledger=latest_digest_deliveries,
     )
     html = render_html(state, "status.html", report=report, nav="status")
     # Late or failing is still a page that rendered; monitors read the 503 instead of the words.
