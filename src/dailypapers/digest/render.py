@@ -61,10 +61,9 @@ def _items(
     for item in items:
         p = item.paper
 
-        def fb(kind: str, arxiv_id: str = p.arxiv_id) -> str:
-            token = links.long_lived(secret, links.FEEDBACK, subscriber, a=arxiv_id, k=kind)
-            return links.url(policy.base_url, "/digest/feedback", token)
-
+        # One token per item; the kind is a plain parameter (any kind is the subscriber's to pick).
+        token = links.long_lived(secret, links.FEEDBACK, subscriber, a=p.arxiv_id)
+        feedback = links.url(policy.base_url, "/digest/feedback", token)
         names = ", ".join(p.authors[:4]) + (" et al." if len(p.authors) > 4 else "")
         out.append(
             RenderedItem(
@@ -73,9 +72,9 @@ def _items(
                 authors=names,
                 url=f"{policy.base_url}/papers/{quote(p.arxiv_id, safe='/.')}",
                 reason=item.reason,
-                up=fb("up"),
-                down=fb("down"),
-                mute=fb("mute"),
+                up=f"{feedback}&kind=up",
+                down=f"{feedback}&kind=down",
+                mute=f"{feedback}&kind=mute",
                 topic=p.primary_category,
             )
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dailypapers.domain import DigestPreferences, Paper
 
@@ -39,9 +40,21 @@ class Signals:
     similar: Mapping[str, tuple[float, str]] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4_096)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)")
+
+
+@lru_cache(maxsize=4_096)
+def _text(title: str, abstract: str) -> str:
+    return f"{title}\n{abstract}".lower()
+
+
 def _mentions(paper: Paper, word: str) -> bool:
-    pattern = r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)"
-    return re.search(pattern, f"{paper.title}\n{paper.abstract}".lower()) is not None
+    text = _text(paper.title, paper.abstract)
+    if word.lower() not in text:  # the cheap test first: most words are simply absent
+        return False
+    return _word_pattern(word).search(text) is not None
 
 
 def _author_match(paper: Paper, authors: Sequence[str]) -> str | None:

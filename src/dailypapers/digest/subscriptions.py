@@ -161,22 +161,23 @@ def update_preferences(
 
 
 def read_feedback(
-    db: Database, secret: str, token: str, *, now: datetime
+    db: Database, secret: str, token: str, kind: str, *, now: datetime
 ) -> tuple[Subscriber, str, str]:
-    """(subscriber, arxiv id, kind) of a 👍 / 👎 / mute link."""
+    """(subscriber, arxiv id, kind) of a 👍 / 👎 / mute link (the token names the paper)."""
     subscriber = read_link(db, secret, links.FEEDBACK, token, now=now)
-    data = tokens.read_token(secret, links.FEEDBACK, token, now=now).data
-    arxiv_id, kind = str(data.get("a", "")), str(data.get("k", ""))
-    if kind not in links.FEEDBACK_KINDS or not arxiv_id:
+    arxiv_id = str(tokens.read_token(secret, links.FEEDBACK, token, now=now).data.get("a", ""))
+    if not arxiv_id:
         raise InvalidToken("this link is not meant for this")
+    if kind not in links.FEEDBACK_KINDS:
+        raise InvalidRequest("the feedback is up, down or mute")
     return subscriber, arxiv_id, kind
 
 
 def give_feedback(
-    db: Database, secret: str, token: str, *, topic: str | None, now: datetime
+    db: Database, secret: str, token: str, kind: str, *, topic: str | None, now: datetime
 ) -> tuple[Subscriber, str, str]:
     """Record 👍 / 👎, or mute the paper's topic (its primary category) for future digests."""
-    subscriber, arxiv_id, kind = read_feedback(db, secret, token, now=now)
+    subscriber, arxiv_id, kind = read_feedback(db, secret, token, kind, now=now)
     with db.write() as conn:
         store.add_feedback(conn, subscriber.id, arxiv_id, kind, topic, now)
         if kind == "mute" and topic and topic not in subscriber.preferences.muted_topics:

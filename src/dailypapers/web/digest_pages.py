@@ -164,8 +164,10 @@ _FEEDBACK = {
 
 
 @router.get("/digest/feedback")
-def feedback_page(state: State, token: Token = "") -> Response:
-    _, arxiv_id, kind = subs.read_feedback(state.services.db, state.secret, token, now=utc_now())
+def feedback_page(state: State, token: Token = "", kind: Annotated[str, Query()] = "") -> Response:
+    _, arxiv_id, kind = subs.read_feedback(
+        state.services.db, state.secret, token, kind, now=utc_now()
+    )
     label, _ = _FEEDBACK[kind]
     return _page(
         state,
@@ -173,17 +175,19 @@ def feedback_page(state: State, token: Token = "") -> Response:
         title=label,
         message=f"Tune your digest with paper {arxiv_id}?",
         action="/digest/feedback",
-        hidden=[("token", token)],
+        hidden=[("token", token), ("kind", kind)],
         button=label,
     )
 
 
 @router.post("/digest/feedback")
 def feedback(state: State, form: Form) -> Response:
-    token = form.get("token", "")
-    _, arxiv_id, kind = subs.read_feedback(state.services.db, state.secret, token, now=utc_now())
+    token, kind = form.get("token", ""), form.get("kind", "")
+    _, arxiv_id, kind = subs.read_feedback(
+        state.services.db, state.secret, token, kind, now=utc_now()
+    )
     topic = subs.topic_of(state.services.db, arxiv_id)
-    subs.give_feedback(state.services.db, state.secret, token, topic=topic, now=utc_now())
+    subs.give_feedback(state.services.db, state.secret, token, kind, topic=topic, now=utc_now())
     label, message = _FEEDBACK[kind]
     return _notice(state, label, message.format(title=arxiv_id, topic=topic or "this topic"))
 
