@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from dailypapers import tokens
 from dailypapers.community import rate_limits
 from dailypapers.community.validation import normalise_email
-from dailypapers.digest import links
+from dailypapers.digest import links, saved
 from dailypapers.digest.policy import DigestPolicy
 from dailypapers.digest.render import render_confirm
 from dailypapers.domain import DigestPreferences, Subscriber
@@ -157,7 +157,10 @@ def update_preferences(
                 raise InvalidRequest("that address already has a subscription")
             store.change_email(conn, subscriber.id, normalise_email(new_email))
             store.rotate_token_version(conn, subscriber.id)
-        return store.get_subscriber(conn, subscriber.id)
+        updated = store.get_subscriber(conn, subscriber.id)
+    if "saved_searches" in form:
+        saved.replace_all(db, form["saved_searches"], subscriber_id=subscriber.id, now=now)
+    return updated
 
 
 def read_feedback(

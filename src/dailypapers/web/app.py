@@ -22,6 +22,7 @@ from dailypapers.web import (
     feeds,
     moderation_pages,
     pages,
+    saved_search_pages,
     status_pages,
 )
 from dailypapers.web.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
@@ -95,6 +96,7 @@ def create_app(services: Services, *, secret: str) -> FastAPI:
     app.include_router(community_pages.router)
     app.include_router(moderation_pages.router)
     app.include_router(digest_pages.router)
+    app.include_router(saved_search_pages.router)
     app.include_router(status_pages.router)
     app.include_router(pages.markdown_router)
     app.include_router(pages.router)

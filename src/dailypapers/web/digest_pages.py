@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from dailypapers.digest import links
+from dailypapers.digest import links, saved
 from dailypapers.digest import subscriptions as subs
 from dailypapers.digest.render import render_page_html
 from dailypapers.digest.send import find_subscriber, next_digest
@@ -22,7 +22,14 @@ from dailypapers.errors import InvalidRequest, PermissionDenied
 from dailypapers.mail import Mailer
 from dailypapers.web.deps import AppState, State, render_html, utc_now
 from dailypapers.web.forms import Form
-from dailypapers.web.viewer import SignedIn, anonymous_form, check_csrf, personal, set_anon_cookie
+from dailypapers.web.viewer import (
+    SignedIn,
+    Viewer,
+    anonymous_form,
+    check_csrf,
+    personal,
+    set_anon_cookie,
+)
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Query(max_length=4_096)]
@@ -48,7 +55,7 @@ def _mailer(state: AppState) -> Mailer:
 
 
 @router.post("/digest/subscribe")
-def subscribe(request: Request, state: State, form: Form) -> Response:
+def subscribe(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     address = subs.subscribe(
         state.services.db,
         _mailer(state),
@@ -58,6 +65,7 @@ def subscribe(request: Request, state: State, form: Form) -> Response:
         frequency=form.get("frequency", "weekly"),
         ip=_ip(request),
         now=utc_now(),
+        user_id=_account_for(viewer, form.get("email", "")),
     )
     return _notice(
         state,
@@ -65,6 +73,14 @@ def subscribe(request: Request, state: State, form: Form) -> Response:
         f"If {address} is not subscribed yet, a confirmation link is on its way. Nothing is "
         "sent until you follow it.",
     )
+
+
+def _account_for(viewer: Viewer | None, email: str) -> int | None:
+    """A signed-in reader subscribing their own address links the subscription to the account
+    (for "more like my upvotes" and their saved searches)."""
+    if viewer is not None and viewer.account.email == email.strip().lower():
+        return viewer.account.id
+    return None
 
 
 @router.get("/digest/confirm")
@@ -132,6 +148,9 @@ def _manage(state: AppState, token: str, status: int = 200, **context: object) -
         subscriber=subscriber,
         prefs=subscriber.preferences,
         token=token,
+        saved_searches=[
+            q for _, q in saved.list_saved(state.services.db, subscriber_id=subscriber.id)
+        ],
         unsubscribe_url=f"/digest/unsubscribe?token={unsubscribe_token}",
         **{"notice": "", "error": "", **context},
     )
