@@ -75,16 +75,23 @@ def subscribe(
     if subscriber.status in ("confirmed", "bouncing"):
         log.info("subscribe: %s is already subscribed; no mail sent", subscriber.id)
         return address
+    send_opt_in(mailer, policy, secret, subscriber, now=now)
+    return address
+
+
+def send_opt_in(
+    mailer: Mailer, policy: DigestPolicy, secret: str, subscriber: Subscriber, *, now: datetime
+) -> None:
+    """Mail the opt-in link to the subscriber's (new) address."""
     token = links.confirm_token(
         secret, subscriber, expires_at=now + timedelta(hours=policy.confirm_hours)
     )
     link = links.url(policy.base_url, "/digest/confirm", token)
     try:
-        mailer.send(render_confirm(policy, address, chosen, link))
+        mailer.send(render_confirm(policy, subscriber.email, subscriber.frequency, link))
     except SourceUnavailable as exc:
         log.warning("the opt-in mail to subscriber %s failed: %s", subscriber.id, exc)
         raise SourceUnavailable("we could not send the confirmation mail; try again later") from exc
-    return address
 
 
 def read_confirm_link(db: Database, secret: str, token: str, *, now: datetime) -> Subscriber:
@@ -155,8 +162,11 @@ def update_preferences(
         if new_email and normalise_email(new_email) != subscriber.email:
             if store.find_subscriber(conn, normalise_email(new_email)) is not None:
                 raise InvalidRequest("that address already has a subscription")
+            # A new address is pending until it confirms, like any other: no digest goes to
+            # an address that did not opt in, and the old links stop working.
             store.change_email(conn, subscriber.id, normalise_email(new_email))
             store.rotate_token_version(conn, subscriber.id)
+            store.mark_pending(conn, subscriber.id)
         updated = store.get_subscriber(conn, subscriber.id)
     if "saved_searches" in form:
         saved.replace_all(db, form["saved_searches"], subscriber_id=subscriber.id, now=now)

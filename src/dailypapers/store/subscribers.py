@@ -128,6 +128,12 @@ def confirm(conn: Connection, subscriber_id: int, *, ip: str, now: datetime) -> 
     )
 
 
+def mark_pending(conn: Connection, subscriber_id: int) -> None:
+    conn.execute(
+        update(subscribers).where(subscribers.c.id == subscriber_id).values(status="pending")
+    )
+
+
 def unsubscribe(conn: Connection, subscriber_id: int, *, now: datetime) -> None:
     conn.execute(
         update(subscribers)

@@ -170,6 +170,16 @@ def manage(state: State, form: Form) -> Response:
         )
     except InvalidRequest as exc:
         return _manage(state, token, 400, error=str(exc))
+    if subscriber.status == "pending":  # a new address: it confirms before anything is sent
+        subs.send_opt_in(
+            _mailer(state), state.services.digest, state.secret, subscriber, now=utc_now()
+        )
+        return _notice(
+            state,
+            "Confirm your new address",
+            f"We sent a confirmation link to {subscriber.email}. Digests resume once it is "
+            "followed; the links in earlier digests no longer work.",
+        )
     # A new address rotates the token version: the page carries on with a fresh link.
     token = links.long_lived(state.secret, links.MANAGE, subscriber)
     return _manage(state, token, notice="Your digest settings are saved.")

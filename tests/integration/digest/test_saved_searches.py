@@ -67,3 +67,22 @@ def test_a_subscriber_without_an_account_keeps_saved_searches_on_the_manage_page
         "robot arms",
     ]
     assert "robot arms" in client.get(f"/digest/manage?token={token}").text
+
+
+def test_a_new_address_from_the_manage_page_must_opt_in_and_old_links_stop_working(
+    client: TestClient, services: Services, sink: ScriptedSink
+) -> None:
+    sid = add_confirmed(services, "before@example.org")
+    with services.db.read() as conn:
+        subscriber = store.get_subscriber(conn, sid)
+    token = links.long_lived(TEST_SECRET, links.MANAGE, subscriber)
+    moved = client.post(
+        "/digest/manage",
+        data={"token": token, "frequency": "weekly", "email": "after@example.org"},
+    )
+    assert moved.status_code == 200 and "Confirm your new address" in moved.text
+    with services.db.read() as conn:
+        after = store.get_subscriber(conn, sid)
+    assert (after.email, after.status) == ("after@example.org", "pending")
+    assert "/digest/confirm" in sink.wait_for("after@example.org").text
+    assert client.get(f"/digest/manage?token={token}").status_code == 400
