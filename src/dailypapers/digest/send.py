@@ -58,6 +58,20 @@ def period_key(frequency: str, day: date) -> str:
     raise InvalidRequest("the period is daily or weekly")
 
 
+def period_day(period: str) -> tuple[str, date]:
+    """(frequency, first day) of a period key such as daily:2026-11-04 or weekly:2026-W45."""
+    frequency, _, label = period.partition(":")
+    try:
+        if frequency == "daily":
+            return frequency, date.fromisoformat(label)
+        if frequency == "weekly":
+            year, week = label.split("-W")
+            return frequency, date.fromisocalendar(int(year), int(week), 1)
+    except ValueError as exc:
+        raise InvalidRequest("this link names no digest period") from exc
+    raise InvalidRequest("this link names no digest period")
+
+
 def period_end(frequency: str, day: date) -> datetime:
     last = day if frequency == "daily" else week_period(day).end
     return datetime.combine(last + timedelta(days=1), clock_time(), UTC)

@@ -9,15 +9,19 @@ rate-limited opt-in mail, and nothing happens until its link is confirmed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from dailypapers import tokens
 from dailypapers.digest import links, saved
 from dailypapers.digest import subscriptions as subs
 from dailypapers.digest.render import render_page_html
-from dailypapers.digest.send import find_subscriber, next_digest
+from dailypapers.digest.send import find_subscriber, next_digest, period_day
+from dailypapers.domain import Subscriber
 from dailypapers.errors import InvalidRequest, PermissionDenied
 from dailypapers.mail import Mailer
 from dailypapers.web.deps import AppState, State, render_html, utc_now
@@ -223,26 +227,30 @@ def feedback(state: State, form: Form) -> Response:
 
 @router.get("/digest/view")
 def view(state: State, token: Token = "") -> Response:
+    """The digest a mail's "view in the browser" link names: as sent, or as it would be."""
     subscriber = subs.read_link(state.services.db, state.secret, links.VIEW, token, now=utc_now())
-    return _digest_html(state, subscriber.email)
+    claims = tokens.read_token(state.secret, links.VIEW, token, now=utc_now())
+    frequency, day = period_day(str(claims.data.get("p", "")))
+    if frequency != subscriber.frequency:
+        subscriber = replace(subscriber, frequency=frequency)
+    return _digest_html(state, subscriber, day)
 
 
 @router.get("/admin/digest/preview")
 def admin_preview(state: State, viewer: SignedIn, email: Annotated[str, Query()] = "") -> Response:
     if viewer is None or not viewer.account.is_admin:
         raise PermissionDenied("only admins preview other people's digests")
-    return _digest_html(state, email)
+    return _digest_html(state, find_subscriber(state.services.db, email), utc_now().date())
 
 
-def _digest_html(state: AppState, email: str) -> Response:
+def _digest_html(state: AppState, subscriber: Subscriber, day: date) -> Response:
     now = utc_now()
-    subscriber = find_subscriber(state.services.db, email)
     period, items = next_digest(
         state.services.db,
         state.services.digest,
         state.secret,
         subscriber,
-        now.date(),
+        day,
         now,
         index=state.services.search_index,
         model_id=state.services.embedding_model_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from fastapi.testclient import TestClient
@@ -125,3 +126,20 @@ def test_a_permanent_refusal_marks_a_bounce(services: Services, sink: ScriptedSi
     assert status.status == "bounced" and status.error.startswith("550")
     sink.answer = None
     assert sender(strict).run("weekly", WEEK2).sent == 0, "a bouncing address is left alone"
+
+
+def test_the_view_in_browser_link_shows_the_digest_it_came_with(
+    services: Services, sink: ScriptedSink, client: TestClient
+) -> None:
+    from tests.integration.digest.support import link
+
+    add_confirmed(services, "viewer@example.org")
+    sender(services).run("weekly", WEEK1)
+    sender(services).run("weekly", WEEK2)
+    first, second = sink.to("viewer@example.org")
+    for mail in (first, second):
+        page = client.get(link(mail.text, "/digest/view"))
+        assert page.status_code == 200
+        assert _ids(mail.text) <= set(re.findall(r"/papers/([^\"\s<]+)", page.text)), (
+            "the page lists that period's papers"
+        )
