@@ -193,6 +193,18 @@ class Settings(BaseSettings):
             "Face); 0 accepts papers of any age."
         ),
     )
+    dkim_private_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM private key (RSA or Ed25519) to DKIM-sign mail sent over smtp_url. Empty: no "
+            "signing (sign at the relay instead). Publish the public key at "
+            "<dkim_selector>._domainkey.<dkim_domain>."
+        ),
+    )
+    dkim_selector: str = Field(default="dailypapers", description="The DKIM selector.")
+    dkim_domain: str = Field(
+        default="", description="The DKIM signing domain; empty means mail_from's domain."
+    )
     digest_top_n: int = Field(
         default=10, ge=1, le=100, description="Papers in one email digest at most."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import time
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from dailypapers.digest import DigestPolicy
 from dailypapers.digest.send import Sender, status_summary
 from dailypapers.errors import ConfigurationError
 from dailypapers.ingest.featuring import FeatureRules
-from dailypapers.mail import Mailer, open_mailer
+from dailypapers.mail import DkimKey, Mailer, open_mailer
 from dailypapers.schedule import (
     Job,
     SchedulePlan,
@@ -184,7 +185,12 @@ def build(settings: Settings) -> Services:
             digest_hour=settings.digest_hour,
             digest_zone=settings.digest_time_zone,
         ),
-        mailer=open_mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
+        mailer=open_mailer(
+            settings.smtp_url,
+            settings.mail_from,
+            settings.data_dir / "outbox",
+            dkim=_dkim_key(settings),
+        ),
     )
 
 
@@ -224,6 +230,17 @@ def scheduled_jobs(services: Services, secret: str) -> list[Job]:
         sender = Sender(db, services.mailer, services.digest, secret)
         jobs.append(digests_job(sender.run, hour=plan.digest_hour, zone=ZoneInfo(plan.digest_zone)))
     return jobs
+
+
+def _dkim_key(settings: Settings) -> DkimKey | None:
+    if settings.dkim_private_key_file is None:
+        return None
+    try:
+        pem = settings.dkim_private_key_file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read dkim_private_key_file: {exc}") from exc
+    domain = settings.dkim_domain or parseaddr(settings.mail_from)[1].rpartition("@")[2]
+    return DkimKey(selector=settings.dkim_selector, domain=domain, private_key=pem)
 
 
 def secret_key(settings: Settings) -> str:

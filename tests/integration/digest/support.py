@@ -33,6 +33,7 @@ class ScriptedSink(SmtpSink):
         self.data_commands = 0
         self.kill_after: tuple[int, int] | None = None  # (message number, pid)
         self.kill_before: tuple[int, int] | None = None  # (DATA command number, pid)
+        self.raw: list[bytes] = []  # the accepted messages' bytes, as they came
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.data_commands += 1
@@ -45,6 +46,7 @@ class ScriptedSink(SmtpSink):
             if not reply.startswith("250"):
                 return reply
         result = await super().handle_DATA(server, session, envelope)
+        self.raw.append(bytes(envelope.original_content))
         if self.kill_after is not None and len(self.messages) == self.kill_after[0]:
             os.kill(self.kill_after[1], signal.SIGKILL)  # the worst window: accepted, unrecorded
             self.kill_after = None
