@@ -65,12 +65,9 @@ class SignalSource:
             self._vectors[arxiv_id] = _unit(stored.vector, stored.dim) if stored else None
         return self._vectors[arxiv_id]
 
-    def _similar(self, conn: Connection, user_id: int) -> dict[str, tuple[float, str]]:
-        liked = [
-            (p.title, v)
-            for p in list_voted_papers(conn, user_id, limit=UPVOTES_CONSIDERED)
-            if (v := self._vector(conn, p.arxiv_id)) is not None
-        ]
+    def _similar(self, conn: Connection, papers: Sequence[Paper]) -> dict[str, tuple[float, str]]:
+        """candidate id -> (best cosine, title of that paper) against `papers`' vectors."""
+        liked = [(p.title, v) for p in papers if (v := self._vector(conn, p.arxiv_id)) is not None]
         if not liked:
             return {}
         matrix = np.stack([v for _, v in liked])
@@ -91,14 +88,16 @@ class SignalSource:
         for subscriber in subscribers:
             feedback = store_subscribers.feedback_of(conn, subscriber.id)
             queries = store_subscribers.saved_queries(conn, subscriber.id, subscriber.user_id)
-            liked = subscriber.preferences.more_like_upvotes and subscriber.user_id is not None
+            upvoted: list[Paper] = []
+            if subscriber.preferences.more_like_upvotes and subscriber.user_id is not None:
+                upvoted = list_voted_papers(conn, subscriber.user_id, limit=UPVOTES_CONSIDERED)
+            thumbs = [a for a, kind, _ in feedback if kind == "up"][-UPVOTES_CONSIDERED:]
             out[subscriber.id] = Signals(
                 sent=frozenset(sent.get(subscriber.id, set())),
                 down_voted=frozenset(a for a, kind, _ in feedback if kind == "down"),
                 saved={q: self._matches(q) for q in queries},
-                similar=self._similar(conn, subscriber.user_id)  # type: ignore[arg-type]
-                if liked
-                else {},
+                similar=self._similar(conn, upvoted),
+                liked=self._similar(conn, list_papers_by_ids(conn, thumbs)) if thumbs else {},
             )
         return out
 

@@ -38,6 +38,8 @@ class Signals:
     saved: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # candidate id -> (similarity, title of the most similar upvoted paper)
     similar: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    # candidate id -> (similarity, title of the most similar paper given a 👍 in a digest)
+    liked: Mapping[str, tuple[float, str]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4_096)
@@ -85,6 +87,14 @@ def reason_for(
         score, title = signals.similar[paper.arxiv_id]
         if score >= similarity_threshold:
             return f"Similar to “{title}”, which you upvoted"
+    return _liked_reason(paper, signals, similarity_threshold)
+
+
+def _liked_reason(paper: Paper, signals: Signals, threshold: float) -> str | None:
+    if paper.arxiv_id in signals.liked:
+        score, title = signals.liked[paper.arxiv_id]
+        if score >= threshold:
+            return f"Similar to “{title}”, which you liked"
     return None
 
 
@@ -104,10 +114,16 @@ def select_items(
     top_n: int,
     similarity_threshold: float = 0.5,
 ) -> list[Item]:
-    """At most `top_n` items, best trending score first."""
+    """At most `top_n` items, best trending score first; without preferences, the trending
+    papers like one given a 👍 come first."""
     personal = prefs.is_personalised or bool(signals.saved)
+
+    def order(c: Candidate) -> tuple[bool, float, str]:
+        liked = not personal and _liked_reason(c.paper, signals, similarity_threshold) is not None
+        return (not liked, -c.score, c.paper.arxiv_id)
+
     chosen: list[Item] = []
-    for candidate in sorted(candidates, key=lambda c: (-c.score, c.paper.arxiv_id)):
+    for candidate in sorted(candidates, key=order):
         paper = candidate.paper
         if _left_out(paper, prefs, signals):
             continue
@@ -117,7 +133,9 @@ def select_items(
                 continue
         else:
             votes = paper.upvotes
-            reason = f"Trending: {votes} upvote{'s' if votes != 1 else ''}"
+            reason = _liked_reason(paper, signals, similarity_threshold) or (
+                f"Trending: {votes} upvote{'s' if votes != 1 else ''}"
+            )
         chosen.append(Item(paper, reason))
         if len(chosen) >= top_n:
             break

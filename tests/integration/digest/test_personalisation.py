@@ -1,5 +1,5 @@
 """Personalised digests: keywords in and out, categories, followed authors, saved searches and
-"more like my upvotes", each item with its reason line; 👎 and mute tune the next digest."""
+"more like my upvotes", each item with its reason line; 👍, 👎 and mute tune the next digest."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_more_like_my_upvotes_uses_the_vectors_of_upvoted_papers(
     assert len(items) <= 2, "only papers like the upvoted one are chosen"
 
 
-def test_down_votes_and_mutes_tune_the_next_digest(services: Services) -> None:
+def test_thumbs_up_down_and_mutes_tune_the_next_digest(services: Services) -> None:
     from dailypapers.digest.select import Candidate, Signals, select_items
     from dailypapers.domain import DigestPreferences
 
@@ -121,3 +121,8 @@ def test_down_votes_and_mutes_tune_the_next_digest(services: Services) -> None:
     ]
     chosen = select_items(topical, muted, Signals(), top_n=1)
     assert chosen[0].paper.arxiv_id == papers[1].arxiv_id
+    thumbs_up = Signals(liked={papers[5].arxiv_id: (0.9, "A paper you liked")})
+    chosen = select_items(candidates, DigestPreferences(), thumbs_up, top_n=3)
+    assert chosen[0].paper.arxiv_id == papers[5].arxiv_id
+    assert chosen[0].reason == "Similar to “A paper you liked”, which you liked"
+    assert chosen[1].reason.startswith("Trending: ")
