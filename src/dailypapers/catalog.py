@@ -258,10 +258,14 @@ def search(
 
 
 def similar(
-    db: Database, index: SearchIndex, arxiv_id: str, *, limit: int = 8
+    db: Database, index: SearchIndex, arxiv_id: str, *, limit: int = 8, known: bool = False
 ) -> tuple[SimilarPaper, ...]:
-    """The papers nearest to this one by meaning (id with or without vN); raises NotFound."""
+    """The papers nearest to this one by meaning (id with or without vN); raises NotFound.
+
+    `known`: the caller has just read this paper by its exact id, so skip looking it up again.
+    """
     if not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise InvalidRequest(f"limit must be between 1 and {MAX_SEARCH_LIMIT}")
-    known = paper(db, arxiv_id)
-    return similar_papers(db, index, known.arxiv_id, limit=limit)
+    if known:
+        return similar_papers(db, index, arxiv_id, limit=limit, check_exists=False)
+    return similar_papers(db, index, paper(db, arxiv_id).arxiv_id, limit=limit)

@@ -7,7 +7,9 @@ cannot know: live upvote counts (votes do not bump change_seq) and the papers th
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 
 from dailypapers.domain import Paper
@@ -108,16 +110,52 @@ def _with_vectors(
 
 
 def similar_papers(
-    db: Database, index: SearchIndex, arxiv_id: str, *, limit: int = 10
+    db: Database,
+    index: SearchIndex,
+    arxiv_id: str,
+    *,
+    limit: int = 10,
+    check_exists: bool = True,
 ) -> tuple[SimilarPaper, ...]:
     """The papers nearest to this one by their vectors, itself left out; empty when it has no
-    vector yet. Raises NotFound for a paper not in the store (or hidden)."""
-    with db.read() as conn:
-        if arxiv_id not in find_papers(conn, [arxiv_id]):
-            raise NotFound(f"no paper {arxiv_id[:40]!r} in this hub")
+    vector yet. Raises NotFound for a paper not in the store (or hidden), unless the caller has
+    just read it and passes check_exists=False."""
+    if check_exists:
+        with db.read() as conn:
+            if arxiv_id not in find_papers(conn, [arxiv_id]):
+                raise NotFound(f"no paper {arxiv_id[:40]!r} in this hub")
     opened = open_for_search(db, index)
     if opened.vectors is None or opened.meta.vector_model is None:
         return ()
+    key = (str(index.directory), opened.generation, arxiv_id, limit)
+    with _nearest_lock:
+        nearest = _nearest_cache.get(key)
+    if nearest is None:
+        nearest = _nearest(db, index, opened, arxiv_id, limit)
+        with _nearest_lock:
+            _nearest_cache[key] = nearest
+            while len(_nearest_cache) > NEAREST_CACHE_SIZE:
+                _nearest_cache.popitem(last=False)
+    if not nearest:
+        return ()
+    with db.read() as conn:
+        papers = find_papers(conn, [i for i, _ in nearest])
+    return tuple(SimilarPaper(papers[i], c) for i, c in nearest if i in papers)
+
+
+# Nearest neighbours per (index, generation, paper, limit). A generation never changes once
+# published, so this per-process cache is never stale; it spares each paper page a vector search.
+NEAREST_CACHE_SIZE = 4_096
+_nearest_cache: OrderedDict[tuple[str, int, str, int], tuple[tuple[str, float], ...]] = (
+    OrderedDict()
+)
+_nearest_lock = threading.Lock()
+
+
+def _nearest(
+    db: Database, index: SearchIndex, opened: OpenGeneration, arxiv_id: str, limit: int
+) -> tuple[tuple[str, float], ...]:
+    assert opened.vectors is not None and opened.meta.vector_model is not None
     vector = opened.vectors.vector_of(arxiv_id)
     if vector is None:
         with db.read() as conn:
@@ -126,10 +164,7 @@ def similar_papers(
             return ()
         vector = vector_from_bytes(stored)
     exact_max = index.semantic.exact_max if index.semantic else opened.vectors.rows
-    nearest = similar_to(opened, vector, arxiv_id, limit, exact_max)
-    with db.read() as conn:
-        papers = find_papers(conn, [i for i, _ in nearest])
-    return tuple(SimilarPaper(papers[i], c) for i, c in nearest if i in papers)
+    return tuple(similar_to(opened, vector, arxiv_id, limit, exact_max))
 
 
 def open_for_search(db: Database, index: SearchIndex) -> OpenGeneration:

@@ -186,7 +186,7 @@ def paper_page(
         bibtex=render_bibtex_list([view.paper]),
         page_url=state.services.base_url + paper_url(view.paper.arxiv_id),
         similar=catalog.similar(
-            state.services.db, state.services.search_index, view.paper.arxiv_id
+            state.services.db, state.services.search_index, view.paper.arxiv_id, known=True
         ),
     )
     if viewer is not None:
