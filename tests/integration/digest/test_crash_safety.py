@@ -11,8 +11,6 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 from dailypapers.services import Services
 from dailypapers.store import subscribers as store
 from tests.integration.digest.support import ScriptedSink, html_part
@@ -106,12 +104,10 @@ def test_sigkill_at_several_points_then_rerun_loses_nothing(
     _assert_same_content(duplicated[accepted_n])
 
 
-@pytest.mark.postgres
-def test_two_senders_at_once_on_postgresql_send_no_duplicates(
+def test_two_senders_at_once_send_no_duplicates(
     services: Services, sink: ScriptedSink, tmp_path: Path, store_url: str
 ) -> None:
-    if not store_url.startswith("postgresql"):
-        pytest.skip("SKIP LOCKED sharing is a PostgreSQL feature; SQLite serialises writers")
+    """PostgreSQL senders share the work through SKIP LOCKED; SQLite serialises their claims."""
     _add_many(services, SUBSCRIBERS)
     runs = [_start(tmp_path, store_url, sink) for _ in range(2)]
     sent = []
