@@ -61,6 +61,17 @@ HTML_ONLY = {
     "/moderation/comments/{comment_id}/delete",
     "/moderation/comments/{comment_id}/dismiss",
     "/moderation/users",
+    # Digests (#7): the subscribe form and the pages behind every emailed link, for people.
+    "/digest/subscribe",
+    "/digest/confirm",
+    "/digest/unsubscribe",
+    "/digest/manage",
+    "/digest/feedback",
+    "/digest/view",
+    "/admin/digest/preview",
+    "/saved-searches",
+    "/saved-searches/delete",
+    "/account/digest",
 }
 
 
