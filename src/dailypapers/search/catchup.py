@@ -30,6 +30,7 @@ from dailypapers.store.changes import (
     PaperText,
     SeqRange,
     commits_in_change_seq_order,
+    find_restore_epoch,
     list_paper_texts,
     max_change_seq,
 )
@@ -109,8 +110,16 @@ def repair(db: Database, index: SearchIndex) -> CatchUpReport | None:
 
 
 def store_key(db: Database) -> str:
-    """Which store an index was built from: a different database means a rebuild."""
-    return hashlib.sha256(db.url.encode("utf-8")).hexdigest()[:16]
+    """Which store an index was built from: a different database, or the same one restored
+    from a backup since (its restore epoch changed), means a rebuild.
+
+    A restore moves change_seq backwards, and writes after it reuse values the index has
+    seen, so neither catch-up nor "the store is behind the index" could be trusted after one.
+    """
+    with db.read() as conn:
+        epoch = find_restore_epoch(conn)
+    identity = db.url if epoch is None else f"{db.url}#{epoch}"
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
 
 
 def advance_window(

@@ -9,13 +9,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, literal_column, or_, select
+from sqlalchemy import Connection, and_, exists, func, inspect, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from dailypapers.domain import Paper
 from dailypapers.store.engine import Database
 from dailypapers.store.listings import paper_from_row, paper_select
-from dailypapers.store.schema import featured, papers, votes
+from dailypapers.store.schema import featured, papers, store_meta, votes
 
 # Keep IN-lists under SQLite's bound-parameter limit.
 _IN_CHUNK = 5_000
@@ -49,6 +49,19 @@ def commits_in_change_seq_order(db: Database) -> bool:
     PostgreSQL takes values from a sequence at write time and commits out of order.
     """
     return db.backend == "sqlite"
+
+
+RESTORE_EPOCH = "restore_epoch"
+
+
+def find_restore_epoch(conn: Connection) -> str | None:
+    """The epoch `dailypapers restore` stamped last, or None (never restored, or older schema)."""
+    if not inspect(conn).has_table(store_meta.name):
+        return None
+    value = conn.execute(
+        select(store_meta.c.value).where(store_meta.c.key == RESTORE_EPOCH)
+    ).scalar()
+    return str(value) if value is not None else None
 
 
 def max_change_seq(conn: Connection) -> int:

@@ -413,6 +413,16 @@ api_tokens = Table(
     Index(None, "user_id"),
 )
 
+# Facts about the store itself, by key: "restore_epoch" changes on every `dailypapers restore`, so
+# a search index built before it (on any machine) sees another store and rebuilds (#9).
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 # A user's submissions and comments are listed on the account page and found on deletion.
 Index("ix_featured_submitted_by", featured.c.submitted_by)
 Index("ix_comments_user_id", comments.c.user_id)
