@@ -6,6 +6,7 @@ receives plain values. There is no module-level settings object.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -119,6 +120,36 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging threshold."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "text: one readable line per record; json: one JSON object per line (time, level, "
+            "logger, message, request_id) for a log collector."
+        ),
+    )
+    access_log: bool = Field(
+        default=False,
+        description=(
+            "Log one line per request (method, path with tokens redacted, route, status, "
+            "duration, client, request id), in log_format. `serve --access-log` turns it on."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description=(
+            "Addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For, "
+            "X-Forwarded-Proto and X-Request-ID the app believes; a request from anywhere else "
+            'keeps its own address and scheme. "*" trusts everyone: only when nothing but the '
+            "proxy can reach the app."
+        ),
+    )
+    metrics_allow: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description=(
+            "Client addresses or networks (CIDR) that may read /metrics (after trusted_proxies "
+            'resolved the client); "*" allows everyone; empty turns /metrics off (404).'
+        ),
     )
     arxiv_oai_url: str = Field(
         default="https://oaipmh.arxiv.org/oai",
@@ -337,6 +368,19 @@ class Settings(BaseSettings):
                 hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
             ):
                 raise ValueError(f"schedule_times takes HH:MM times, not {value!r}")
+        return values
+
+    @field_validator("trusted_proxies", "metrics_allow")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value != "*":
+                try:
+                    ipaddress.ip_network(value, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"expected IP addresses or CIDR networks (or *), not {value!r}"
+                    ) from None
         return values
 
     @field_validator("database_url")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import time
 from email.utils import parseaddr
@@ -16,6 +15,7 @@ from dailypapers.digest import DigestPolicy
 from dailypapers.digest.send import Sender, status_summary
 from dailypapers.errors import ConfigurationError
 from dailypapers.ingest.featuring import FeatureRules
+from dailypapers.logs import configure_logging
 from dailypapers.mail import DkimKey, Mailer, open_mailer
 from dailypapers.schedule import (
     Job,
@@ -110,11 +110,7 @@ class Services:
 
 
 def build(settings: Settings) -> Services:
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every connection at INFO; its news is in what `migrate` prints.
-    logging.getLogger("alembic").setLevel(
-        max(logging.WARNING, logging.getLevelName(settings.log_level))
-    )
+    configure_logging(settings.log_level, settings.log_format)
     return Services(
         db=open_database(settings.effective_database_url),
         data_dir=settings.data_dir,

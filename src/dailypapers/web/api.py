@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from dailypapers import catalog
 from dailypapers.periods import parse_period
 from dailypapers.search.query import parse_query
+from dailypapers.web import metrics
 from dailypapers.web.api_models import (
     ERROR_RESPONSES,
     Health,
@@ -104,7 +105,7 @@ def api_search(
     best-matching passage of the abstract, HTML-escaped, matches wrapped in <mark>).
     """
     query = parse_query(q, page=p + 1, limit=limit)
-    result = catalog.search(state.services.db, state.services.search_index, query)
+    result = metrics.search(state.services, query)
     entries = [
         {
             **daily_entry(hit.paper, state.services.base_url),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from dailypapers.web import (
     digest_pages,
     docs,
     feeds,
+    metrics,
     moderation_pages,
     pages,
     saved_search_pages,
@@ -28,8 +30,10 @@ from dailypapers.web import (
 from dailypapers.web.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
 from dailypapers.web.deps import AppState, make_templates
 from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.request_context import RequestContext
 
 _HERE = Path(__file__).parent
+LOOPBACK = ("127.0.0.1", "::1")
 # Bodies smaller than this are not worth compressing (bytes).
 GZIP_MINIMUM_BYTES = 1_000
 # Everything is served from this origin: no CDN, no inline script, no framing.
@@ -68,7 +72,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(services: Services, *, secret: str) -> FastAPI:
+def create_app(
+    services: Services,
+    *,
+    secret: str,
+    trusted_proxies: Iterable[str] = LOOPBACK,
+    access_log: bool = False,
+    metrics_allow: Iterable[str] = LOOPBACK,
+) -> FastAPI:
     app = FastAPI(
         title=services.site_name,
         version=__version__,
@@ -88,6 +99,7 @@ def create_app(services: Services, *, secret: str) -> FastAPI:
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.mount(docs.ASSETS_PATH, docs.docs_assets(), name="docs-assets")
     app.include_router(api.health_router)
+    metrics.install(app, services, metrics_allow)
     app.include_router(community_api.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
@@ -100,6 +112,8 @@ def create_app(services: Services, *, secret: str) -> FastAPI:
     app.include_router(status_pages.router)
     app.include_router(pages.markdown_router)
     app.include_router(pages.router)
+    # Added last, so outermost: every other middleware sees the forwarded client and scheme.
+    app.add_middleware(RequestContext, trusted_proxies=trusted_proxies, access_log=access_log)
     return app
 
 
@@ -108,4 +122,10 @@ def create_app_from_environment() -> FastAPI:
     settings = load_settings()
     services = build(settings)
     require_current_schema(services.db)
-    return create_app(services, secret=secret_key(settings))
+    return create_app(
+        services,
+        secret=secret_key(settings),
+        trusted_proxies=settings.trusted_proxies,
+        access_log=settings.access_log,
+        metrics_allow=settings.metrics_allow,
+    )

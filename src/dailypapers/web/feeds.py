@@ -12,6 +12,7 @@ from dailypapers.domain import Paper
 from dailypapers.errors import InvalidRequest
 from dailypapers.search.query import query_from_params
 from dailypapers.syndication import FeedInfo, feed_updated, render_atom, render_rss
+from dailypapers.web import metrics
 from dailypapers.web.caching import FEED_MAX_AGE_SECONDS, cached
 from dailypapers.web.deps import State, author_url, utc_now, with_query
 
@@ -140,7 +141,7 @@ def search_feed(
     query = query_from_params({**params, "limit": str(FEED_SIZE)})
     if not (query.text or query.date_from or query.date_to or query.categories):
         raise InvalidRequest("a search feed needs words (q) or a filter (from, to, cat)")
-    result = catalog.search(state.services.db, state.services.search_index, query)
+    result = metrics.search(state.services, query)
     filters = query.to_params()
     filters.pop("limit", None)
     return _feed(

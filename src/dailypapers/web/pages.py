@@ -15,6 +15,7 @@ from dailypapers.domain import Paper
 from dailypapers.exports import render_bibtex_list, render_markdown
 from dailypapers.periods import Period, day_period, parse_day, parse_month, parse_week
 from dailypapers.search.query import query_from_params
+from dailypapers.web import metrics
 from dailypapers.web.caching import (
     LIST_MAX_AGE_SECONDS,
     PAPER_MAX_AGE_SECONDS,
@@ -265,11 +266,7 @@ def search_page(
     params = {k: v for k, v in request.query_params.items() if k != "format"}
     query = query_from_params({**params, "limit": str(PAGE_SIZE)})
     searched = bool(query.text or query.date_from or query.date_to or query.categories)
-    result = (
-        catalog.search(state.services.db, state.services.search_index, query, with_months=True)
-        if searched
-        else None
-    )
+    result = metrics.search(state.services, query, with_months=True) if searched else None
     papers = [hit.paper for hit in result.hits] if result else []
     if format == "bib":
         return _bib(request, papers, "search")
