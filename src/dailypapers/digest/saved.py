@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dailypapers.errors import InvalidRequest
+from dailypapers.metadata import clean_text
 from dailypapers.search.query import parse_query
 from dailypapers.store import Database
 from dailypapers.store import subscribers as store
@@ -15,7 +16,9 @@ MAX_QUERY_CHARS = 300
 
 
 def _checked(text: str) -> str:
-    cleaned = " ".join(text.split())
+    # Control characters out: the query is printed into plain-text digests (an ESC would be a
+    # terminal escape there) and shown on pages.
+    cleaned = clean_text(text)
     if not cleaned:
         raise InvalidRequest("a saved search needs some words")
     if len(cleaned) > MAX_QUERY_CHARS:

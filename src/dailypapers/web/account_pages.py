@@ -21,9 +21,10 @@ from dailypapers.errors import (
     SourceUnavailable,
 )
 from dailypapers.mail import Mailer
-from dailypapers.web.deps import AppState, State, render_html, utc_now
+from dailypapers.web.deps import AppState, RowId, State, render_html, utc_now
 from dailypapers.web.errors import status_for
 from dailypapers.web.forms import Form
+from dailypapers.web.limits import client_ip
 from dailypapers.web.viewer import (
     SignedIn,
     Viewer,
@@ -96,7 +97,7 @@ def signin_request(request: Request, state: State, form: Form) -> Response:
             state.services.community,
             state.secret,
             email=email,
-            ip=request.client.host if request.client else "unknown",
+            ip=client_ip(request),
             next_path=next_path,
             now=utc_now(),
         )
@@ -281,7 +282,7 @@ def account_token_new(request: Request, state: State, viewer: SignedIn, form: Fo
 
 @router.post("/account/tokens/{token_id}/revoke")
 def account_token_revoke(
-    request: Request, state: State, viewer: SignedIn, form: Form, token_id: int
+    request: Request, state: State, viewer: SignedIn, form: Form, token_id: RowId
 ) -> Response:
     me = require_form(request, state, viewer, form)
     api_tokens.revoke_api_token(state.services.db, me.account, token_id)

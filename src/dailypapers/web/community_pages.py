@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from dailypapers.community import comments, links, submissions, votes
 from dailypapers.domain import split_arxiv_id
 from dailypapers.errors import DailyPapersError, NotFound, RateLimited
-from dailypapers.web.deps import AppState, State, paper_url, render_html, utc_now
+from dailypapers.web.deps import AppState, RowId, State, paper_url, render_html, utc_now
 from dailypapers.web.errors import status_for
 from dailypapers.web.forms import Form
 from dailypapers.web.viewer import (
@@ -133,7 +133,7 @@ def comment_post(
 
 @router.get("/comments/{comment_id}/edit")
 def comment_edit_page(
-    request: Request, state: State, viewer: SignedIn, comment_id: int
+    request: Request, state: State, viewer: SignedIn, comment_id: RowId
 ) -> Response:
     comment = comments.own_comment(state.services.db, account_of(viewer), comment_id)
     return personal(
@@ -143,7 +143,7 @@ def comment_edit_page(
 
 @router.post("/comments/{comment_id}/edit")
 def comment_edit(
-    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: int
+    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
     me = require_form(request, state, viewer, form)
     comment = comments.edit_comment(
@@ -154,7 +154,7 @@ def comment_edit(
 
 @router.post("/comments/{comment_id}/delete")
 def comment_delete(
-    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: int
+    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
     me = require_form(request, state, viewer, form)
     comment = comments.delete_own_comment(state.services.db, me.account, comment_id, now=utc_now())
@@ -163,7 +163,7 @@ def comment_delete(
 
 @router.post("/comments/{comment_id}/report")
 def comment_report(
-    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: int
+    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
     me = require_form(request, state, viewer, form)
     comment = comments.report_comment(

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 
 from dailypapers.periods import Period, PeriodKind, period_of
 from dailypapers.services import Services
@@ -33,6 +34,10 @@ async def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
+# Row ids in URLs: beyond a signed 64-bit integer no row exists, and the drivers refuse to bind one
+# (a 500 before this bound), so such an id is a 400 like any other malformed id.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 
 
 def utc_now() -> datetime:

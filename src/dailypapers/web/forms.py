@@ -59,11 +59,21 @@ async def read_json(request: Request) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequest("the body is not valid JSON") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the interpreter's stack, e.g. "[" * 50_000.
+        raise InvalidRequest("the body is not valid JSON, or is nested too deeply") from exc
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object")
     return data
+
+
+def row_id(raw: str) -> int | None:
+    """A form field naming a row, or None: ASCII digits only ("²".isdigit() is true) and within
+    a signed 64-bit integer, which the drivers refuse to bind (OverflowError, a 500)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 0 < value < 2**63 else None
 
 
 Form = Annotated[dict[str, str], Depends(read_form)]

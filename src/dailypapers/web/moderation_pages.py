@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dailypapers.community import moderation
-from dailypapers.web.deps import State, render_html, utc_now
+from dailypapers.web.deps import RowId, State, render_html, utc_now
 from dailypapers.web.forms import Form
 from dailypapers.web.viewer import SignedIn, account_of, personal, require_form
 
@@ -57,7 +57,7 @@ def moderation_paper(request: Request, state: State, viewer: SignedIn, form: For
 
 @router.post("/moderation/comments/{comment_id}/delete")
 def moderation_comment_delete(
-    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: int
+    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
     me = require_form(request, state, viewer, form)
     moderation.delete_comment(state.services.db, me.account, comment_id, now=utc_now())
@@ -66,7 +66,7 @@ def moderation_comment_delete(
 
 @router.post("/moderation/comments/{comment_id}/dismiss")
 def moderation_comment_dismiss(
-    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: int
+    request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
     me = require_form(request, state, viewer, form)
     moderation.dismiss_reports(state.services.db, me.account, comment_id, now=utc_now())

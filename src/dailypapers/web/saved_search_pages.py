@@ -10,7 +10,7 @@ from dailypapers.digest import links, saved
 from dailypapers.digest.send import find_subscriber
 from dailypapers.errors import InvalidRequest
 from dailypapers.web.deps import AppState, State, render_html, utc_now
-from dailypapers.web.forms import Form
+from dailypapers.web.forms import Form, row_id
 from dailypapers.web.viewer import SignedIn, Viewer, personal, require_form, sign_in_first
 
 router = APIRouter(include_in_schema=False)
@@ -53,9 +53,9 @@ def save_search(request: Request, state: State, viewer: SignedIn, form: Form) ->
 @router.post("/saved-searches/delete")
 def delete_search(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
-    raw = form.get("id", "")
-    if raw.isdigit():
-        saved.delete(state.services.db, int(raw), user_id=me.account.id)
+    search_id = row_id(form.get("id", ""))
+    if search_id is not None:
+        saved.delete(state.services.db, search_id, user_id=me.account.id)
     return RedirectResponse("/saved-searches", status_code=303)
 
 
