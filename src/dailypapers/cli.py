@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ import click
 
 from dailypapers import __version__
 from dailypapers.community.accounts import grant_admin
+from dailypapers.community.data_export import export_user_data
 from dailypapers.config import CONFIG_FILE_ENV, Settings, describe_settings, load_settings
 from dailypapers.digest.render import render_digest
 from dailypapers.digest.send import Sender, find_subscriber, next_digest, status_summary
@@ -42,6 +44,14 @@ from dailypapers.services import (
     secret_key,
 )
 from dailypapers.status import compute_status, describe_status
+from dailypapers.store.backup import (
+    atomic_file,
+    check_file_argument,
+    check_new_file,
+    new_restore_epoch,
+)
+from dailypapers.store.backup import backup as backup_store
+from dailypapers.store.backup import restore as restore_store
 from dailypapers.store.migrate import upgrade
 from dailypapers.store.stats import compute_stats
 
@@ -740,6 +750,78 @@ def digest_status(state: _State, as_json: bool) -> None:
 def _pairs(counts: object) -> str:
     assert isinstance(counts, dict)
     return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH when it exists.")
+@click.pass_obj
+def backup_command(state: _State, path: Path, force: bool) -> None:
+    """Write a consistent snapshot of the store to PATH while the server keeps running.
+
+    SQLite: the backup API, one self-contained file. PostgreSQL: pg_dump's custom format (pg_dump
+    on PATH, as new as the server). PATH is written beside and renamed into place, readable by
+    its owner only. The search index is not in it: `restore` rebuilds it.
+    """
+    with _friendly_errors(state), _services(state) as services:
+        target = check_new_file(path, force=force, db=services.db)
+        started = time.perf_counter()
+        size = backup_store(services.db, target)
+        click.echo(
+            f"backed up {services.db.url} to {target} ({_size(size)}) "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a store that already has content.")
+@click.pass_obj
+def restore_command(state: _State, path: Path, force: bool) -> None:
+    """Replace the store's content with the snapshot PATH made by `backup`, then rebuild the
+    search index.
+
+    All or nothing: SQLite copies it in one transaction (running servers see the old store or
+    the restored one), PostgreSQL runs pg_restore --clean --single-transaction. A store with
+    content is replaced only with --force. Pending migrations of an older snapshot are applied.
+    Other machines' search indexes rebuild on their next catch-up.
+    """
+    with _friendly_errors(state), _services(state) as services:
+        snapshot = check_file_argument(path, must_exist=True)
+        restore_store(services.db, snapshot, force=force)
+        click.echo(f"restored {snapshot} into {services.db.url}")
+        applied = upgrade(services.db)
+        if applied:
+            click.echo(f"applied migrations {', '.join(applied)}")
+        new_restore_epoch(services.db, datetime.now(UTC))
+        click.echo(_index_summary(rebuild_index(services.db, services.search_index)))
+        _refresh_vectors(services, force=True)
+
+
+@main.command("export")
+@click.option("--user", "email", required=True, help="The account's email address.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write the JSON to this file (readable by its owner only) instead of stdout.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --output when it exists.")
+@click.pass_obj
+def export_command(state: _State, email: str, output: Path | None, force: bool) -> None:
+    """Write one user's own data as JSON: profile, votes, submissions, comments, subscriptions,
+    saved searches, API token names and paper-link edits (no secrets).
+    """
+    with _friendly_errors(state), _services(state) as services:
+        target = check_new_file(output, force=force, db=services.db) if output else None
+        require_current_schema(services.db)
+        data = export_user_data(services.db, email, now=datetime.now(UTC))
+    document = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if target is None:
+        click.echo(document, nl=False)
+        return
+    with atomic_file(target) as partial:
+        partial.write_text(document, encoding="utf-8")
+    click.echo(f"wrote the data of {data['profile']['email']} to {target}", err=True)
 
 
 @main.group()
