@@ -1,23 +1,32 @@
 """The Mailer: SMTP with connection reuse, or an outbox maildir for the demo and local use.
 
-The only module that speaks SMTP (smtplib). Callers build an `OutgoingMail`; `render_message`
-turns it into an RFC 5322 message whose headers refuse CR/LF, so no caller can inject headers.
+The only module that speaks SMTP (smtplib). Callers build an `OutgoingMail`; `message_bytes`
+turns it into RFC 5322 / MIME bytes whose headers refuse CR/LF, so no caller can inject headers.
+
+The bytes are written directly rather than through `email.message.EmailMessage`, whose header
+policy machinery cost more than everything else in a digest run: headers are ASCII, folded at
+whitespace to 78 columns where the value allows (never inside a URL), non-ASCII text and display
+names go out as RFC 2047 encoded words, and each body part is UTF-8 quoted-printable (binascii)
+inside multipart/alternative with a boundary that quoted-printable text cannot contain.
 """
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import functools
+import hashlib
 import logging
 import mailbox
+import re
 import smtplib
 import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -49,23 +58,150 @@ class Mailer(Protocol):
     def close(self) -> None: ...
 
 
-def render_message(mail: OutgoingMail, sender: str) -> EmailMessage:
-    message = EmailMessage()
+# Header lines are folded to this many columns where whitespace allows (RFC 5322 2.1.1).
+FOLD_COLUMNS = 78
+# SMTP's limit on a line, CRLF excluded (RFC 5321 4.5.3.1.6).
+MAX_LINE_OCTETS = 998
+# Headers whose value is one or more addresses (a display name may need encoding).
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to", "sender"})
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """A message ready for SMTP: its bytes (CRLF line ends), Message-ID and header names."""
+
+    data: bytes
+    message_id: str
+    header_names: tuple[str, ...]
+
+
+def _refuse_breaks(name: str, value: str) -> None:
+    if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
+        raise InvalidRequest(f"refused a mail header: {name!r} holds a line break")
+
+
+def _fold(name: str, value: str) -> str:
+    """`Name: value` folded at spaces to FOLD_COLUMNS where possible (CRLF + space)."""
+    line = f"{name}: {value}"
+    if len(line) <= FOLD_COLUMNS:
+        return line
+    words = value.split(" ")
+    lines, current = [], f"{name}:"
+    for word in words:
+        if not word:
+            continue
+        if len(current) + 1 + len(word) > FOLD_COLUMNS and current.strip() not in ("", f"{name}:"):
+            lines.append(current)
+            current = ""
+        current += " " + word
+    lines.append(current)
+    return "\r\n".join(lines)
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+@functools.lru_cache(maxsize=64)
+def _address_value(value: str) -> str:
+    if _PLAIN_ADDRESS.fullmatch(value):  # the common case: a bare ASCII address
+        return value
+    name, addr = parseaddr(value)
+    if not addr or "@" not in addr:
+        raise InvalidRequest(f"refused a mail address: {value!r}")
     try:
-        message["From"] = sender
-        message["To"] = mail.to
-        message["Subject"] = mail.subject
-        for name, value in mail.headers:
-            message[name] = value
-    except ValueError as exc:  # CR/LF or another bad header value
-        raise InvalidRequest(f"refused a mail header: {exc}") from exc
-    message["Date"] = format_datetime(datetime.now(UTC))
-    if message["Message-ID"] is None:  # digests bring a deterministic one (a resend is a dup)
-        message["Message-ID"] = make_msgid(domain=_domain(sender))
-    message.set_content(mail.text)
-    if mail.html is not None:
-        message.add_alternative(mail.html, subtype="html")
-    return message
+        return formataddr((name, addr), charset="utf-8")
+    except UnicodeError as exc:  # a non-ASCII address (SMTPUTF8 is not spoken here)
+        raise InvalidRequest(f"refused a non-ASCII mail address: {value!r}") from exc
+
+
+def header_line(name: str, value: str) -> str:
+    """One RFC 5322 header field, folded, non-ASCII text as RFC 2047 encoded words."""
+    _refuse_breaks(name, value)
+    if name.lower() in _ADDRESS_HEADERS:
+        value = _address_value(value)
+    elif not value.isascii():
+        encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+        return f"{name}: {encoded}"
+    return _fold(name, value)
+
+
+def _html_body(html: str) -> tuple[bytes, str]:
+    """(body, transfer encoding) of an HTML part: 7bit when non-ASCII characters can become
+    character references and every line fits SMTP's 998 octets, else quoted-printable."""
+    ascii_html = html.encode("ascii", "xmlcharrefreplace")
+    lines = ascii_html.replace(b"\r\n", b"\n").split(b"\n")
+    if max(map(len, lines)) <= MAX_LINE_OCTETS:
+        body = b"\r\n".join(lines)
+        return (body if body.endswith(b"\r\n") else body + b"\r\n"), "7bit"
+    return _qp(html), "quoted-printable"
+
+
+def _qp(text: str) -> bytes:
+    body = binascii.b2a_qp(text.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
+
+
+def _text_part_headers(subtype: str, encoding: str = "quoted-printable") -> bytes:
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n"
+    ).encode("ascii")
+
+
+def message_bytes(
+    mail: OutgoingMail, sender: str, *, now: datetime | None = None
+) -> RenderedMessage:
+    """`mail` as SMTP-ready bytes: From, To, Subject, the caller's headers, Date, Message-ID (the
+    caller's, else a fresh one), and a text/plain part, or multipart/alternative with HTML."""
+    lines = [
+        header_line("From", sender),
+        header_line("To", mail.to),
+        header_line("Subject", mail.subject),
+    ]
+    names = ["From", "To", "Subject"]
+    message_id: str | None = None
+    for name, value in mail.headers:
+        lines.append(header_line(name, value))
+        names.append(name)
+        if name.lower() == "message-id":
+            message_id = value
+    lines.append(f"Date: {format_datetime(now or datetime.now(UTC))}")
+    names.append("Date")
+    if message_id is None:  # digests bring a deterministic one (a resend is a dup)
+        message_id = make_msgid(domain=_domain(sender))
+        lines.append(f"Message-ID: {message_id}")
+        names.append("Message-ID")
+    lines.append("MIME-Version: 1.0")
+    if mail.html is None:
+        head = "\r\n".join(lines).encode("ascii") + b"\r\n" + _text_part_headers("plain")
+        return RenderedMessage(head + b"\r\n" + _qp(mail.text), message_id, tuple(names))
+    # "=_" never occurs in quoted-printable output, so the boundary cannot occur in such a part.
+    digest = hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    boundary = f"=_dp_{digest}"
+    text, (html, html_encoding) = _qp(mail.text), _html_body(mail.html)
+    if boundary.encode("ascii") in html:
+        html, html_encoding = _qp(mail.html), "quoted-printable"
+    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+    marker = f"--{boundary}\r\n".encode("ascii")
+    data = b"".join(
+        (
+            "\r\n".join(lines).encode("ascii"),
+            b"\r\n\r\n",
+            marker,
+            _text_part_headers("plain"),
+            b"\r\n",
+            text,
+            b"\r\n",  # the line break before a boundary belongs to the boundary
+            marker,
+            _text_part_headers("html", html_encoding),
+            b"\r\n",
+            html,
+            b"\r\n",
+            f"--{boundary}--\r\n".encode("ascii"),
+        )
+    )
+    return RenderedMessage(data, message_id, tuple(names))
 
 
 def _address(sender: str) -> str:
@@ -88,12 +224,12 @@ class OutboxMailer:
         self._lock = threading.Lock()
 
     def send(self, mail: OutgoingMail) -> str:
-        message = render_message(mail, self.sender)
+        message = message_bytes(mail, self.sender)
         with self._lock:
             box = mailbox.Maildir(self.directory, create=True)
-            box.add(message)
+            box.add(message.data.replace(b"\r\n", b"\n"))  # files on disk end lines with LF
         log.info("wrote mail to %s into the outbox %s", mail.to, self.directory)
-        return str(message["Message-ID"])
+        return message.message_id
 
     def close(self) -> None:
         pass
@@ -121,21 +257,24 @@ DKIM_HEADERS = (
 )
 
 
-def dkim_sign(message: EmailMessage, key: DkimKey) -> bytes:
-    """The message as SMTP bytes with a DKIM-Signature header in front (dkimpy, relaxed)."""
+def dkim_sign(message: RenderedMessage, key: DkimKey) -> bytes:
+    """The message's bytes with a DKIM-Signature header in front (dkimpy, relaxed/relaxed).
+
+    dkimpy signs with RSA in pure Python: a 2048-bit signature costs several milliseconds of CPU,
+    which bounds a DKIM-signed run's rate (docs/digests.md, "Performance")."""
     import dkim  # only mailers with a key pay for the import
 
-    data = message.as_bytes(policy=SMTP)
-    present = [h for h in DKIM_HEADERS if message.get(h.decode()) is not None]
+    names = {n.lower().encode("ascii") for n in message.header_names}
+    present = [h for h in DKIM_HEADERS if h in names]
     signature = dkim.sign(
-        data,
+        message.data,
         key.selector.encode(),
         key.domain.encode(),
         key.private_key,
         canonicalize=(b"relaxed", b"relaxed"),
         include_headers=present,
     )
-    return bytes(signature) + data
+    return bytes(signature) + message.data
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,18 +344,16 @@ class SmtpMailer:
         return connection
 
     def send(self, mail: OutgoingMail) -> str:
-        message = render_message(mail, self.sender)
-        signed = dkim_sign(message, self.dkim) if self.dkim is not None else None
+        message = message_bytes(mail, self.sender)
+        data = dkim_sign(message, self.dkim) if self.dkim is not None else message.data
+        recipient = parseaddr(mail.to)[1]
         with self._lock:
             for attempt in (1, 2):
                 try:
                     if self._connection is None:
                         self._connection = self._connect()
-                    if signed is None:
-                        self._connection.send_message(message)
-                    else:
-                        self._connection.sendmail(_address(self.sender), [mail.to], signed)
-                    return str(message["Message-ID"])
+                    self._connection.sendmail(_address(self.sender), [recipient], data)
+                    return message.message_id
                 except smtplib.SMTPRecipientsRefused as exc:
                     raise InvalidRequest(f"the mail server refused {mail.to}") from exc
                 except smtplib.SMTPServerDisconnected as exc:

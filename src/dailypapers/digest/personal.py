@@ -19,7 +19,6 @@ from dailypapers.store import Connection
 from dailypapers.store import subscribers as store_subscribers
 from dailypapers.store.featured_lists import list_papers_by_ids
 from dailypapers.store.vectors import find_paper_vector
-from dailypapers.store.votes import list_voted_papers
 
 __all__ = ["Item", "SignalSource", "items_for"]
 
@@ -36,7 +35,9 @@ def _unit(raw: bytes, dim: int) -> Vector | None:
 
 
 class SignalSource:
-    """Caches shared by every batch of one run: saved-search results and candidate vectors."""
+    """Caches shared by every batch of one run: saved-search results, paper vectors and the
+    candidates' vector matrix. A batch's inputs are read with one query per kind (feedback,
+    saved searches, upvotes, papers), not one per subscriber."""
 
     def __init__(
         self,
@@ -50,6 +51,9 @@ class SignalSource:
         self.model_id = model_id
         self._saved: dict[str, frozenset[str]] = {}
         self._vectors: dict[str, Vector | None] = {}
+        self._titles: dict[str, str] = {}
+        # (candidate ids with a vector, in id order; their unit vectors as rows)
+        self._matrix: tuple[list[str], Vector] | None = None
 
     def _matches(self, query: str) -> frozenset[str]:
         if query not in self._saved:
@@ -65,39 +69,73 @@ class SignalSource:
             self._vectors[arxiv_id] = _unit(stored.vector, stored.dim) if stored else None
         return self._vectors[arxiv_id]
 
-    def _similar(self, conn: Connection, papers: Sequence[Paper]) -> dict[str, tuple[float, str]]:
-        """candidate id -> (best cosine, title of that paper) against `papers`' vectors."""
-        liked = [(p.title, v) for p in papers if (v := self._vector(conn, p.arxiv_id)) is not None]
-        if not liked:
+    def _candidate_matrix(self, conn: Connection) -> tuple[list[str], Vector]:
+        if self._matrix is None:
+            ids, rows = [], []
+            for arxiv_id in sorted(self.candidate_ids):
+                vector = self._vector(conn, arxiv_id)
+                if vector is not None:
+                    ids.append(arxiv_id)
+                    rows.append(vector)
+            matrix = np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+            self._matrix = (ids, matrix)
+        return self._matrix
+
+    def _similar(self, conn: Connection, liked_ids: Sequence[str]) -> dict[str, tuple[float, str]]:
+        """candidate id -> (best cosine, title of that paper) against the liked papers' vectors."""
+        liked = [
+            (self._titles[a], v)
+            for a in liked_ids
+            if a in self._titles and (v := self._vector(conn, a)) is not None
+        ]
+        ids, candidates = self._candidate_matrix(conn)
+        if not liked or not ids:
             return {}
-        matrix = np.stack([v for _, v in liked])
-        out: dict[str, tuple[float, str]] = {}
-        for arxiv_id in sorted(self.candidate_ids):
-            vector = self._vector(conn, arxiv_id)
-            if vector is None:
-                continue
-            scores = matrix @ vector
-            best = int(np.argmax(scores))
-            out[arxiv_id] = (float(scores[best]), " ".join(liked[best][0].split()))
-        return out
+        scores = np.stack([v for _, v in liked]) @ candidates.T  # liked x candidates
+        best = np.argmax(scores, axis=0)  # the first liked paper wins a tie
+        top = scores[best, np.arange(len(ids))]
+        return {arxiv_id: (float(top[n]), liked[int(best[n])][0]) for n, arxiv_id in enumerate(ids)}
+
+    def _learn_titles(self, conn: Connection, arxiv_ids: set[str]) -> None:
+        missing = [a for a in sorted(arxiv_ids) if a not in self._titles]
+        for paper in list_papers_by_ids(conn, missing) if missing else ():
+            self._titles[paper.arxiv_id] = " ".join(paper.title.split())
 
     def signals_for(
         self, conn: Connection, subscribers: Sequence[Subscriber], sent: Mapping[int, set[str]]
     ) -> dict[int, Signals]:
+        ids = [s.id for s in subscribers]
+        feedback = store_subscribers.feedback_for(conn, ids)
+        queries = store_subscribers.saved_queries_for(
+            conn, [(s.id, s.user_id) for s in subscribers]
+        )
+        voters = [
+            s.user_id
+            for s in subscribers
+            if s.preferences.more_like_upvotes and s.user_id is not None
+        ]
+        upvoted = store_subscribers.upvoted_for(conn, voters, limit=UPVOTES_CONSIDERED)
+        thumbs = {
+            sid: [a for a, kind, _ in rows if kind == "up"][-UPVOTES_CONSIDERED:]
+            for sid, rows in feedback.items()
+        }
+        self._learn_titles(
+            conn, {a for v in upvoted.values() for a in v} | {a for t in thumbs.values() for a in t}
+        )
         out: dict[int, Signals] = {}
         for subscriber in subscribers:
-            feedback = store_subscribers.feedback_of(conn, subscriber.id)
-            queries = store_subscribers.saved_queries(conn, subscriber.id, subscriber.user_id)
-            upvoted: list[Paper] = []
-            if subscriber.preferences.more_like_upvotes and subscriber.user_id is not None:
-                upvoted = list_voted_papers(conn, subscriber.user_id, limit=UPVOTES_CONSIDERED)
-            thumbs = [a for a, kind, _ in feedback if kind == "up"][-UPVOTES_CONSIDERED:]
+            mine = feedback[subscriber.id]
+            voted = (
+                upvoted.get(subscriber.user_id, [])
+                if subscriber.preferences.more_like_upvotes and subscriber.user_id is not None
+                else []
+            )
             out[subscriber.id] = Signals(
                 sent=frozenset(sent.get(subscriber.id, set())),
-                down_voted=frozenset(a for a, kind, _ in feedback if kind == "down"),
-                saved={q: self._matches(q) for q in queries},
-                similar=self._similar(conn, upvoted),
-                liked=self._similar(conn, list_papers_by_ids(conn, thumbs)) if thumbs else {},
+                down_voted=frozenset(a for a, kind, _ in mine if kind == "down"),
+                saved={q: self._matches(q) for q in queries[subscriber.id]},
+                similar=self._similar(conn, voted),
+                liked=self._similar(conn, thumbs[subscriber.id]),
             )
         return out
 
@@ -106,11 +144,20 @@ def items_for(
     conn: Connection, planned: Sequence[tuple[str, str]], known: Mapping[str, Paper]
 ) -> list[Item]:
     """The planned items in their order, reading any paper not among this run's candidates."""
-    missing = [a for a, _ in planned if a not in known]
-    found = {p.arxiv_id: p for p in list_papers_by_ids(conn, missing)} if missing else {}
-    items = []
-    for arxiv_id, reason in planned:
-        paper = known.get(arxiv_id) or found.get(arxiv_id)
-        if paper is not None:
-            items.append(Item(paper, reason))
-    return items
+    return rebuild(planned, papers_by_ids(conn, [a for a, _ in planned], known))
+
+
+def papers_by_ids(
+    conn: Connection, arxiv_ids: Sequence[str], known: Mapping[str, Paper]
+) -> dict[str, Paper]:
+    """`known` plus whichever of `arxiv_ids` it lacks, read in one query."""
+    missing = sorted({a for a in arxiv_ids if a not in known})
+    found = dict(known)
+    for paper in list_papers_by_ids(conn, missing) if missing else ():
+        found[paper.arxiv_id] = paper
+    return found
+
+
+def rebuild(planned: Sequence[tuple[str, str]], papers: Mapping[str, Paper]) -> list[Item]:
+    """The planned items in their order (a paper since hidden or deleted is left out)."""
+    return [Item(papers[a], reason) for a, reason in planned if a in papers]

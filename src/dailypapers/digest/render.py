@@ -14,11 +14,12 @@ from email.utils import parseaddr
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup, escape
 
 from dailypapers.digest import links
 from dailypapers.digest.policy import DigestPolicy
 from dailypapers.digest.select import Item
-from dailypapers.domain import Subscriber
+from dailypapers.domain import Paper, Subscriber
 from dailypapers.mail import OutgoingMail
 
 _ENV_TEXT = jinja2.Environment(
@@ -54,31 +55,129 @@ def message_id(secret: str, policy: DigestPolicy, subscriber_id: int, period: st
     return f"<digest.{safe_period}.{subscriber_id}.{tag.hexdigest()[:12]}@{policy.domain}>"
 
 
-def _items(
-    secret: str, policy: DigestPolicy, subscriber: Subscriber, items: Sequence[Item]
-) -> list[RenderedItem]:
-    out = []
-    for item in items:
-        p = item.paper
+# Per-subscriber values in an item fragment: the fragment is rendered once per paper with these
+# markers in their place, split on NUL, and filled in per subscriber.
+_SLOTS = ("index", "reason", "up", "down", "mute")
 
-        # One token per item; the kind is a plain parameter (any kind is the subscriber's to pick).
-        token = links.long_lived(secret, links.FEEDBACK, subscriber, a=p.arxiv_id)
-        feedback = links.url(policy.base_url, "/digest/feedback", token)
-        names = ", ".join(p.authors[:4]) + (" et al." if len(p.authors) > 4 else "")
-        out.append(
-            RenderedItem(
-                arxiv_id=p.arxiv_id,
-                title=" ".join(p.title.split()),
-                authors=names,
-                url=f"{policy.base_url}/papers/{quote(p.arxiv_id, safe='/.')}",
-                reason=item.reason,
-                up=f"{feedback}&kind=up",
-                down=f"{feedback}&kind=down",
-                mute=f"{feedback}&kind=mute",
-                topic=p.primary_category,
+
+def _marker(slot: str) -> str:
+    return f"\x00{slot}\x00"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\x00", " ").split())
+
+
+class DigestRenderer:
+    """Renders one period's digests. What is the same for every subscriber (the period's words,
+    each paper's item in HTML and text, the templates) is rendered once per run; per subscriber
+    only the signed links, the reasons and the numbering are filled in, then the outer page."""
+
+    def __init__(self, secret: str, policy: DigestPolicy, period: str) -> None:
+        self.secret, self.policy, self.period = secret, policy, period
+        self.label = period.split(":", 1)[-1]
+        self.kind = "week" if period.startswith("weekly") else "day"
+        self.from_address = parseaddr(policy.mail_from)[1] or f"noreply@{policy.domain}"
+        self._text = _ENV_TEXT.get_template("digest.txt")
+        self._html = _ENV_HTML.get_template("digest.html")
+        self._item_text = _ENV_TEXT.get_template("digest_item.txt")
+        self._item_html = _ENV_HTML.get_template("digest_item.html")
+        # paper id -> (text parts, HTML parts): static text at even positions, slots at odd
+        self._fragments: dict[str, tuple[list[str], list[str]]] = {}
+
+    def _fragment(self, paper: Paper) -> tuple[list[str], list[str]]:
+        known = self._fragments.get(paper.arxiv_id)
+        if known is None:
+            names = ", ".join(paper.authors[:4]) + (" et al." if len(paper.authors) > 4 else "")
+            item = RenderedItem(
+                arxiv_id=paper.arxiv_id,
+                title=_clean(paper.title),
+                authors=_clean(names),
+                url=f"{self.policy.base_url}/papers/{quote(paper.arxiv_id, safe='/.')}",
+                reason=_marker("reason"),
+                up=_marker("up"),
+                down=_marker("down"),
+                mute=_marker("mute"),
+                topic=_clean(paper.primary_category) if paper.primary_category else None,
             )
+            index = _marker("index")
+            known = (
+                self._item_text.render(item=item, index=index).split("\x00"),
+                self._item_html.render(item=item, index=index).split("\x00"),
+            )
+            self._fragments[paper.arxiv_id] = known
+        return known
+
+    def _items(self, subscriber: Subscriber, items: Sequence[Item]) -> tuple[str, list[Markup]]:
+        """The items as one text block and a list of HTML fragments."""
+        text: list[str] = []
+        html: list[Markup] = []
+        for number, item in enumerate(items, start=1):
+            p = item.paper
+            # One token per item; the kind is a plain parameter (any kind is the subscriber's).
+            token = links.long_lived(self.secret, links.FEEDBACK, subscriber, a=p.arxiv_id)
+            feedback = links.url(self.policy.base_url, "/digest/feedback", token)
+            values = {
+                "index": str(number),
+                "reason": item.reason,
+                "up": f"{feedback}&kind=up",
+                "down": f"{feedback}&kind=down",
+                "mute": f"{feedback}&kind=mute",
+            }
+            text_parts, html_parts = self._fragment(p)
+            text.extend(values[part] if n % 2 else part for n, part in enumerate(text_parts))
+            html.append(
+                Markup(
+                    "".join(
+                        str(escape(values[part])) if n % 2 else part
+                        for n, part in enumerate(html_parts)
+                    )
+                )
+            )
+        return "".join(text), html
+
+    def render(self, subscriber: Subscriber, items: Sequence[Item]) -> OutgoingMail:
+        """The digest mail; with no items, the short quiet-period note."""
+        secret, policy, period = self.secret, self.policy, self.period
+        base = policy.base_url
+        unsubscribe = links.long_lived(secret, links.UNSUBSCRIBE, subscriber)
+        unsubscribe_url = links.url(base, "/digest/unsubscribe", unsubscribe)
+        manage_url = links.url(
+            base, "/digest/manage", links.long_lived(secret, links.MANAGE, subscriber)
         )
-    return out
+        view_url = links.url(
+            base, "/digest/view", links.long_lived(secret, links.VIEW, subscriber, p=period)
+        )
+        text_items, html_items = self._items(subscriber, items)
+        context = {
+            "site_name": policy.site_name,
+            "period": self.label,
+            "kind": self.kind,
+            "unsubscribe_url": unsubscribe_url,
+            "manage_url": manage_url,
+            "view_url": view_url,
+            "base_url": base,
+        }
+        subject = (
+            f"{policy.site_name}: {len(items)} papers for {self.label}"
+            if items
+            else f"{policy.site_name}: a quiet {self.kind} ({self.label})"
+        )
+        mailto = f"mailto:{self.from_address}?subject=unsubscribe%20{subscriber.id}"
+        headers = (
+            ("Message-ID", message_id(secret, policy, subscriber.id, period)),
+            ("List-Id", policy.list_id),
+            ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("Auto-Submitted", "auto-generated"),
+        )
+        return OutgoingMail(
+            to=subscriber.email,
+            subject=subject,
+            text=self._text.render(context, items=[text_items] if items else []),
+            html=self._html.render(context, items=html_items),
+            headers=headers,
+        )
 
 
 def render_digest(
@@ -88,50 +187,8 @@ def render_digest(
     period: str,
     items: Sequence[Item],
 ) -> OutgoingMail:
-    """The digest mail; with no items, the short quiet-period note."""
-    unsubscribe = links.long_lived(secret, links.UNSUBSCRIBE, subscriber)
-    unsubscribe_url = links.url(policy.base_url, "/digest/unsubscribe", unsubscribe)
-    manage_url = links.url(
-        policy.base_url, "/digest/manage", links.long_lived(secret, links.MANAGE, subscriber)
-    )
-    view_url = links.url(
-        policy.base_url,
-        "/digest/view",
-        links.long_lived(secret, links.VIEW, subscriber, p=period),
-    )
-    label = period.split(":", 1)[-1]
-    kind = "week" if period.startswith("weekly") else "day"
-    context = {
-        "site_name": policy.site_name,
-        "period": label,
-        "kind": kind,
-        "items": _items(secret, policy, subscriber, items),
-        "unsubscribe_url": unsubscribe_url,
-        "manage_url": manage_url,
-        "view_url": view_url,
-        "base_url": policy.base_url,
-    }
-    subject = (
-        f"{policy.site_name}: {len(items)} papers for {label}"
-        if items
-        else f"{policy.site_name}: a quiet {kind} ({label})"
-    )
-    from_address = parseaddr(policy.mail_from)[1] or f"noreply@{policy.domain}"
-    mailto = f"mailto:{from_address}?subject=unsubscribe%20{subscriber.id}"
-    headers = (
-        ("Message-ID", message_id(secret, policy, subscriber.id, period)),
-        ("List-Id", policy.list_id),
-        ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
-        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-        ("Auto-Submitted", "auto-generated"),
-    )
-    return OutgoingMail(
-        to=subscriber.email,
-        subject=subject,
-        text=_ENV_TEXT.get_template("digest.txt").render(context),
-        html=_ENV_HTML.get_template("digest.html").render(context),
-        headers=headers,
-    )
+    """One digest mail (the preview and the browser view; `digest send` keeps a renderer)."""
+    return DigestRenderer(secret, policy, period).render(subscriber, items)
 
 
 def render_page_html(

@@ -59,10 +59,18 @@ def _mentions(paper: Paper, word: str) -> bool:
     return _word_pattern(word).search(text) is not None
 
 
-def _author_match(paper: Paper, authors: Sequence[str]) -> str | None:
-    wanted = {a.casefold().strip(): a for a in authors}
-    for name in paper.authors:
-        if name.casefold().strip() in wanted:
+@lru_cache(maxsize=8_192)
+def _folded(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(casefolded name, name) pairs: a paper's authors are folded once, not per subscriber."""
+    return tuple((n.casefold().strip(), n) for n in names)
+
+
+def _author_match(paper: Paper, authors: tuple[str, ...]) -> str | None:
+    if not authors:
+        return None
+    wanted = {folded for folded, _ in _folded(authors)}
+    for folded, name in _folded(paper.authors):
+        if folded in wanted:
             return name
     return None
 

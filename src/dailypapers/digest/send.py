@@ -20,7 +20,7 @@ from datetime import time as clock_time
 from dailypapers import catalog
 from dailypapers.digest import personal
 from dailypapers.digest.policy import DigestPolicy
-from dailypapers.digest.render import render_digest
+from dailypapers.digest.render import DigestRenderer
 from dailypapers.digest.select import Candidate, select_items
 from dailypapers.domain import DigestDelivery, Subscriber
 from dailypapers.errors import InvalidRequest, SourceUnavailable
@@ -48,6 +48,12 @@ class SendReport:
     skipped: int = 0
     seconds: float = 0.0
     outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, status: str) -> None:
+        """Count one finished delivery: sent, quiet, retry, bounced, failed or skipped."""
+        name = {"retry": "retried"}.get(status, status)
+        setattr(self, name, getattr(self, name) + 1)
+        self.outcomes[status] = self.outcomes.get(status, 0) + 1
 
 
 def period_key(frequency: str, day: date) -> str:
@@ -105,12 +111,14 @@ class Sender:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
-        on_sent: Callable[[int], None] | None = None,
+        on_outcome: Callable[[str, str], None] | None = None,
         index: SearchIndex | None = None,
         model_id: str | None = None,
     ) -> None:
+        """`on_outcome(period, status)` is called once per finished delivery (after its ledger
+        row is committed): the hook for metrics such as sent/failed counters."""
         self.db, self.mailer, self.policy, self.secret = db, mailer, policy, secret
-        self.clock, self.sleep, self.on_sent = clock, sleep, on_sent
+        self.clock, self.sleep, self.on_outcome = clock, sleep, on_outcome
         self.index, self.model_id = index, model_id
 
     def run(self, frequency: str, day: date) -> SendReport:
@@ -121,6 +129,7 @@ class Sender:
             report.planned = ledger.plan_period(conn, period, frequency)
         candidates = candidates_for(self.db, self.policy, frequency, day, self.clock())
         source = signal_source(self.db, candidates, self.index, self.model_id)
+        renderer = DigestRenderer(self.secret, self.policy, period)
         while True:
             now = self.clock()
             lease_until = now + timedelta(seconds=self.policy.lease_seconds)
@@ -129,7 +138,7 @@ class Sender:
                     conn, period, limit=self.policy.batch_size, now=now, lease_until=lease_until
                 )
             if batch:
-                self._send_batch(batch, candidates, source, report)
+                self._send_batch(batch, candidates, source, renderer, report)
                 continue
             if not self._wait_for_more(period, now):
                 break
@@ -155,20 +164,30 @@ class Sender:
         batch: list[DigestDelivery],
         candidates: list[Candidate],
         source: personal.SignalSource,
+        renderer: DigestRenderer,
         report: SendReport,
     ) -> None:
+        """Plan the batch in one read and one write transaction, then send message by message,
+        marking each row as the server answers (one short write per message: the duplicate
+        window stays one message wide)."""
         ids = [d.subscriber_id for d in batch]
+        by_id = {c.paper.arxiv_id: c.paper for c in candidates}
         with self.db.read() as conn:
             subscribers = store_subscribers.subscribers_by_ids(conn, ids)
-            sent = ledger.sent_paper_ids(conn, ids)
-            signals = source.signals_for(conn, list(subscribers.values()), sent)
+            unplanned = [
+                subscribers[d.subscriber_id]
+                for d in batch
+                if d.paper_ids is None and d.subscriber_id in subscribers
+            ]
+            sent = ledger.sent_paper_ids(conn, [s.id for s in unplanned])
+            signals = source.signals_for(conn, unplanned, sent)
+            # A resent (already planned) delivery may name papers no longer among the candidates.
+            replanned = [a for d in batch for a, _ in d.paper_ids or () if a not in by_id]
+            known = personal.papers_by_ids(conn, replanned, by_id)
         plans: dict[int, list[tuple[str, str]]] = {}
-        now = self.clock()
-        with self.db.write() as conn:
-            for delivery in batch:
-                subscriber = subscribers.get(delivery.subscriber_id)
-                if delivery.paper_ids is not None or subscriber is None:
-                    continue
+        for delivery in batch:
+            subscriber = subscribers.get(delivery.subscriber_id)
+            if delivery.paper_ids is None and subscriber is not None:
                 items = select_items(
                     candidates,
                     subscriber.preferences,
@@ -176,8 +195,12 @@ class Sender:
                     top_n=self.policy.top_n,
                 )
                 plans[delivery.id] = [(i.paper.arxiv_id, i.reason) for i in items]
-                ledger.record_plan(conn, delivery, plans[delivery.id], now=now)
-        by_id = {c.paper.arxiv_id: c.paper for c in candidates}
+        now = self.clock()
+        if plans:
+            with self.db.write() as conn:
+                ledger.record_plans(
+                    conn, [(d, plans[d.id]) for d in batch if d.id in plans], now=now
+                )
         lease_renewed = now
         for delivery in batch:
             subscriber = subscribers.get(delivery.subscriber_id)
@@ -191,9 +214,9 @@ class Sender:
             if not paper_ids and self.policy.quiet_mode != "note":
                 self._finish(delivery, "quiet", report)
                 continue
-            with self.db.read() as conn:
-                items = personal.items_for(conn, paper_ids, by_id)
-            self._deliver(delivery, subscriber, items, report)
+            self._deliver(
+                delivery, subscriber, personal.rebuild(paper_ids, known), renderer, report
+            )
 
     def _renew(self, batch: list[DigestDelivery], now: datetime) -> datetime:
         with self.db.write() as conn:
@@ -209,10 +232,11 @@ class Sender:
         delivery: DigestDelivery,
         subscriber: Subscriber,
         items: list[personal.Item],
+        renderer: DigestRenderer,
         report: SendReport,
     ) -> None:
         try:
-            mail = render_digest(self.secret, self.policy, subscriber, delivery.period, items)
+            mail = renderer.render(subscriber, items)
             message_id = self.mailer.send(mail)
         except (SourceUnavailable, InvalidRequest) as exc:
             code = smtp_reply_code(exc)
@@ -224,8 +248,6 @@ class Sender:
                 self._retry(delivery, report, str(exc))
             return
         self._finish(delivery, "sent", report, message_id=message_id)
-        if self.on_sent is not None:
-            self.on_sent(report.sent)
 
     def _retry(self, delivery: DigestDelivery, report: SendReport, error: str) -> None:
         if delivery.attempts + 1 >= self.policy.max_attempts:
@@ -265,8 +287,10 @@ class Sender:
                 error=error,
                 next_attempt_at=next_attempt_at,
             )
-        field_name = {"retry": "retried"}.get(status, status)
-        setattr(report, field_name, getattr(report, field_name) + 1)
+        # The one place outcomes are counted (the report, and metrics through on_outcome).
+        report.count(status)
+        if self.on_outcome is not None:
+            self.on_outcome(delivery.period, status)
         if status != "sent":
             log.info(
                 "digest %s to #%s: %s %s",

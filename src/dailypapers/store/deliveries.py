@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
 from dailypapers.domain import DigestDelivery
 from dailypapers.store.schema import (
@@ -124,29 +124,37 @@ def sent_paper_ids(conn: Connection, subscriber_ids: list[int]) -> dict[int, set
     return out
 
 
-def record_plan(
-    conn: Connection, delivery: DigestDelivery, planned: list[tuple[str, str]], *, now: datetime
+def record_plans(
+    conn: Connection,
+    plans: list[tuple[DigestDelivery, list[tuple[str, str]]]],
+    *,
+    now: datetime,
 ) -> None:
-    """Fix the delivery's (paper, reason) pairs, so a resend carries the same content, and add
-    the papers to the (subscriber, paper) ledger."""
+    """Fix each delivery's (paper, reason) pairs, so a resend carries the same content, and add
+    the papers to the (subscriber, paper) ledger: two statements for the whole batch."""
+    if not plans:
+        return
     conn.execute(
         update(d)
-        .where(d.c.id == delivery.id, d.c.paper_ids.is_(None))
-        .values(paper_ids=json.dumps([list(pair) for pair in planned]))
+        .where(d.c.id == bindparam("delivery_id"), d.c.paper_ids.is_(None))
+        .values(paper_ids=bindparam("planned")),
+        [
+            {"delivery_id": delivery.id, "planned": json.dumps([list(pair) for pair in planned])}
+            for delivery, planned in plans
+        ],
     )
-    paper_ids = [a for a, _ in planned]
-    if paper_ids:
-        stmt = insert_for(conn, digest_sent_papers).on_conflict_do_nothing()
-        rows = [
-            {
-                "subscriber_id": delivery.subscriber_id,
-                "arxiv_id": a,
-                "period": delivery.period,
-                "planned_at": now,
-            }
-            for a in paper_ids
-        ]
-        conn.execute(stmt, rows)
+    rows = [
+        {
+            "subscriber_id": delivery.subscriber_id,
+            "arxiv_id": arxiv_id,
+            "period": delivery.period,
+            "planned_at": now,
+        }
+        for delivery, planned in plans
+        for arxiv_id, _ in planned
+    ]
+    if rows:
+        conn.execute(insert_for(conn, digest_sent_papers).on_conflict_do_nothing(), rows)
 
 
 def log_attempt(

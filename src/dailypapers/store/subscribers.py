@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from dailypapers.domain import DigestPreferences, Subscriber
 from dailypapers.errors import NotFound
-from dailypapers.store.schema import digest_feedback, saved_searches, subscribers
+from dailypapers.store.schema import digest_feedback, saved_searches, subscribers, votes
 from dailypapers.store.upserts import insert_for
 
 
@@ -247,3 +247,70 @@ def feedback_of(conn: Connection, subscriber_id: int) -> list[tuple[str, str, st
     stmt = select(digest_feedback.c.arxiv_id, digest_feedback.c.kind, digest_feedback.c.topic)
     rows = conn.execute(stmt.where(digest_feedback.c.subscriber_id == subscriber_id))
     return [(str(a), str(k), t) for a, k, t in rows]
+
+
+# Bulk reads for a digest batch: one query each for the whole batch instead of one per subscriber.
+
+
+def feedback_for(
+    conn: Connection, subscriber_ids: list[int]
+) -> dict[int, list[tuple[str, str, str | None]]]:
+    """subscriber id -> their (paper, kind, topic) feedback, oldest first."""
+    out: dict[int, list[tuple[str, str, str | None]]] = {i: [] for i in subscriber_ids}
+    if not subscriber_ids:
+        return out
+    f = digest_feedback.c
+    stmt = (
+        select(f.subscriber_id, f.arxiv_id, f.kind, f.topic)
+        .where(f.subscriber_id.in_(subscriber_ids))
+        .order_by(f.id)
+    )
+    for sid, arxiv_id, kind, topic in conn.execute(stmt):
+        out[int(sid)].append((str(arxiv_id), str(kind), topic))
+    return out
+
+
+def saved_queries_for(
+    conn: Connection, owners: list[tuple[int, int | None]]
+) -> dict[int, list[str]]:
+    """subscriber id -> the query texts saved by the subscriber or by its account, oldest first;
+    `owners` are (subscriber id, user id or None) pairs."""
+    out: dict[int, list[str]] = {sid: [] for sid, _ in owners}
+    if not owners:
+        return out
+    by_user: dict[int, list[int]] = {}
+    for sid, uid in owners:
+        if uid is not None:
+            by_user.setdefault(uid, []).append(sid)
+    s = saved_searches.c
+    cond = (
+        or_(s.subscriber_id.in_(list(out)), s.user_id.in_(list(by_user)))
+        if by_user
+        else s.subscriber_id.in_(list(out))
+    )
+    stmt = select(s.subscriber_id, s.user_id, s.query).where(cond).order_by(s.id)
+    for sid, uid, query in conn.execute(stmt):
+        targets = set(by_user.get(int(uid), ())) if uid is not None else set()
+        if sid is not None and int(sid) in out:
+            targets.add(int(sid))
+        for target in targets:
+            out[target].append(str(query))
+    return out
+
+
+def upvoted_for(conn: Connection, user_ids: list[int], *, limit: int) -> dict[int, list[str]]:
+    """user id -> the papers they upvoted, most recent vote first, at most `limit` each."""
+    out: dict[int, list[str]] = {u: [] for u in user_ids}
+    if not user_ids:
+        return out
+    v = votes.c
+    stmt = (
+        select(v.user_id, v.arxiv_id)
+        .where(v.user_id.in_(user_ids))
+        .order_by(v.user_id, v.created_at.desc(), v.arxiv_id)
+    )
+    for uid, arxiv_id in conn.execute(stmt):
+        chosen = out[int(uid)]
+        if len(chosen) < limit:
+            chosen.append(str(arxiv_id))
+    return out
