@@ -216,6 +216,41 @@ class Settings(BaseSettings):
     submission_rate_limit_per_day: int = Field(
         default=10, ge=1, description="Papers one user may submit per UTC day."
     )
+    rate_limits: bool = Field(
+        default=True,
+        description=(
+            "Per-address limits on the API, search, sign-in, comments, submissions and digest "
+            "subscriptions. off (DAILYPAPERS_RATE_LIMITS=off) turns every one of them off: for "
+            "benchmarks, evaluations and deployments only trusted clients reach."
+        ),
+    )
+    api_rate_limit_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description=(
+            "Requests one client address may make per minute to the JSON API and the feeds, "
+            "bursts included, before a 429 with Retry-After. Counted in each worker process "
+            "(not in the store): with N workers a client may get up to N times this."
+        ),
+    )
+    search_rate_limit_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description=(
+            "Search points one client address may spend per minute (search page, "
+            "/api/papers/search, search feeds), per worker process like api_rate_limit_per_minute: "
+            "a keyword search costs 1 point, a semantic or hybrid one search_semantic_cost."
+        ),
+    )
+    search_semantic_cost: int = Field(
+        default=4,
+        ge=1,
+        le=1_000,
+        description=(
+            "Points a semantic or hybrid search (the default mode) costs against "
+            "search_rate_limit_per_minute: embedding the query costs real CPU."
+        ),
+    )
     submission_window_days: int = Field(
         default=14,
         ge=0,

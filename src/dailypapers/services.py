@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dailypapers import __version__
-from dailypapers.community import CommunityPolicy
+from dailypapers.community import CommunityPolicy, rate_limits
 from dailypapers.config import Settings
 from dailypapers.digest import DigestPolicy
 from dailypapers.digest.send import Sender, status_summary
@@ -38,6 +38,15 @@ from dailypapers.store.migrate import pending_migrations
 
 # arXiv counts its API, OAI-PMH and RSS as one budget, so all three share one store-kept row.
 ARXIV_BUDGET = "arxiv"
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """Per-address request limits of the web app, kept in each worker (see web/limits.py)."""
+
+    api_per_minute: int = 600
+    search_per_minute: int = 120
+    semantic_cost: int = 4
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,8 @@ class Services:
     feature_rules: FeatureRules = field(default_factory=FeatureRules)
     harvest_grace_hours: float = 6.0
     schedule: SchedulePlan = field(default_factory=SchedulePlan)
+    # Production (#10): per-address limits on the API and search; None: rate limits are off.
+    request_limits: RequestLimits | None = None
 
     def __post_init__(self) -> None:
         if self.search_index is None:
@@ -111,6 +122,11 @@ class Services:
 
 def build(settings: Settings) -> Services:
     configure_logging(settings.log_level, settings.log_format)
+
+    def limit(value: int) -> int:
+        # DAILYPAPERS_RATE_LIMITS=off: every store-kept limit too (sign-in, comments, ...).
+        return value if settings.rate_limits else rate_limits.UNLIMITED
+
     return Services(
         db=open_database(settings.effective_database_url),
         data_dir=settings.data_dir,
@@ -131,10 +147,10 @@ def build(settings: Settings) -> Services:
             site_name=settings.site_name,
             base_url=settings.base_url.rstrip("/"),
             session_days=settings.session_days,
-            signin_per_hour_per_address=settings.signin_rate_limit_per_hour,
-            signin_per_hour_per_ip=settings.signin_rate_limit_per_hour_per_ip,
-            comments_per_hour=settings.comment_rate_limit_per_hour,
-            submissions_per_day=settings.submission_rate_limit_per_day,
+            signin_per_hour_per_address=limit(settings.signin_rate_limit_per_hour),
+            signin_per_hour_per_ip=limit(settings.signin_rate_limit_per_hour_per_ip),
+            comments_per_hour=limit(settings.comment_rate_limit_per_hour),
+            submissions_per_day=limit(settings.submission_rate_limit_per_day),
             submission_window_days=settings.submission_window_days,
         ),
         digest=DigestPolicy(
@@ -144,8 +160,8 @@ def build(settings: Settings) -> Services:
             top_n=settings.digest_top_n,
             quiet_mode=settings.digest_quiet_mode,
             confirm_hours=settings.digest_confirm_hours,
-            subscribe_per_hour_per_ip=settings.digest_subscribe_rate_limit_per_hour_per_ip,
-            subscribe_per_hour_per_address=settings.digest_subscribe_rate_limit_per_hour,
+            subscribe_per_hour_per_ip=limit(settings.digest_subscribe_rate_limit_per_hour_per_ip),
+            subscribe_per_hour_per_address=limit(settings.digest_subscribe_rate_limit_per_hour),
             batch_size=settings.digest_batch_size,
             lease_seconds=settings.digest_lease_seconds,
             retry_base_seconds=settings.digest_retry_base_seconds,
@@ -173,6 +189,13 @@ def build(settings: Settings) -> Services:
             new_within_days=settings.feature_new_within_days,
         ),
         harvest_grace_hours=settings.harvest_grace_hours,
+        request_limits=RequestLimits(
+            api_per_minute=settings.api_rate_limit_per_minute,
+            search_per_minute=settings.search_rate_limit_per_minute,
+            semantic_cost=settings.search_semantic_cost,
+        )
+        if settings.rate_limits
+        else None,
         schedule=SchedulePlan(
             times=tuple(_clock_time(at) for at in settings.schedule_times),
             zone=settings.schedule_time_zone,

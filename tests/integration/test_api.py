@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -72,6 +73,8 @@ HTML_ONLY = {
     "/saved-searches",
     "/saved-searches/delete",
     "/account/digest",
+    # Production (#10): Prometheus' text format for the scraper, not part of the JSON API.
+    "/metrics",
 }
 
 
@@ -279,10 +282,28 @@ def test_every_route_is_in_openapi_or_a_deliberate_html_page(
             assert openapi_path not in documented, path
             continue
         assert openapi_path in documented, f"{path} is neither documented nor HTML-only"
-        if isinstance(route, APIRoute) and path.startswith("/api/") and "GET" in route.methods:
-            ok = document["paths"][openapi_path]["get"]["responses"]["200"]
-            assert "$ref" in str(ok["content"]["application/json"]["schema"]), path
-            assert "400" in document["paths"][openapi_path]["get"]["responses"]
+        if isinstance(route, APIRoute) and (path.startswith("/api/") or path == "/healthz"):
+            assert route.response_model is not None, f"{path} has no response model"
+            for method in route.methods:
+                _assert_json_operation(document, openapi_path, method.lower())
+
+
+def _assert_json_operation(document: dict[str, Any], path: str, method: str) -> None:
+    """A JSON operation declares its success body (a model), and the errors it can answer as
+    the error body, with no undeclared 422 (validation errors are 400s here)."""
+    responses = document["paths"][path][method]["responses"]
+    success = [status for status in responses if status.startswith("2")]
+    assert success, f"{method} {path} declares no 2xx"
+    for status in success:
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert "$ref" in str(schema), f"{method} {path} {status} has no response model"
+    assert "422" not in responses, f"{method} {path} documents FastAPI's 422"
+    errors = {"400", "429", "503"} if path.startswith("/api/") else {"503"}
+    assert errors <= set(responses), f"{method} {path} lacks {errors - set(responses)}"
+    for status in errors:
+        assert "ErrorBody" in str(responses[status]["content"]["application/json"]), status
+    if "429" in responses:
+        assert "Retry-After" in responses["429"]["headers"], f"{method} {path}"
 
 
 def test_openapi_names_hf_fields(http: httpx.Client) -> None:

@@ -12,6 +12,8 @@ from dailypapers.store.rate_counters import count_hit
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+# A limit of this many hits means no limit (DAILYPAPERS_RATE_LIMITS=off): nothing is counted.
+UNLIMITED = 0
 
 
 def window_start(now: datetime, window: timedelta) -> datetime:
@@ -24,6 +26,8 @@ def take(
     conn: Connection, bucket: str, *, limit: int, window: timedelta, now: datetime, what: str
 ) -> None:
     """Count one hit of `bucket`; raise RateLimited past `limit` hits in the window."""
+    if limit == UNLIMITED:
+        return
     start = window_start(now, window)
     hits = count_hit(conn, bucket, start, now)
     if hits > limit:

@@ -9,15 +9,20 @@ from fastapi import APIRouter, Query, Request, Response
 
 from dailypapers import catalog
 from dailypapers.periods import parse_period
-from dailypapers.search.query import parse_query
+from dailypapers.search.query import MAX_OFFSET, parse_query
 from dailypapers.web import metrics
 from dailypapers.web.api_models import (
+    DAY_PATTERN,
     ERROR_RESPONSES,
+    MONTH_PATTERN,
+    UNAVAILABLE,
+    WEEK_PATTERN,
     Health,
     HfDailyEntry,
     HfPaper,
     HfSearchEntry,
     HfSimilarEntry,
+    paper_links,
 )
 from dailypapers.web.caching import (
     LIST_MAX_AGE_SECONDS,
@@ -38,15 +43,25 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-@router.get("/daily_papers", response_model=list[HfDailyEntry], summary="Featured papers")
+@router.get(
+    "/daily_papers",
+    response_model=list[HfDailyEntry],
+    summary="Featured papers",
+    responses={200: {"links": paper_links("$response.body#/0/paper/id")}},
+)
 def api_daily_papers(
     request: Request,
     state: State,
     day: Annotated[
-        str | None, Query(alias="date", max_length=10, description="Featured day, YYYY-MM-DD.")
+        str | None,
+        Query(alias="date", pattern=DAY_PATTERN, description="Featured day, YYYY-MM-DD."),
     ] = None,
-    week: Annotated[str | None, Query(max_length=8, description="ISO week, YYYY-Www.")] = None,
-    month: Annotated[str | None, Query(max_length=7, description="Month, YYYY-MM.")] = None,
+    week: Annotated[
+        str | None, Query(pattern=WEEK_PATTERN, description="ISO week, YYYY-Www.")
+    ] = None,
+    month: Annotated[
+        str | None, Query(pattern=MONTH_PATTERN, description="Month, YYYY-MM.")
+    ] = None,
     submitter: Annotated[
         str | None, Query(max_length=100, description="Submitter's username.")
     ] = None,
@@ -88,7 +103,12 @@ def api_daily_papers(
     return cached_list(request, state.list_cache, make)
 
 
-@router.get("/papers/search", response_model=list[HfSearchEntry], summary="Search papers")
+@router.get(
+    "/papers/search",
+    response_model=list[HfSearchEntry],
+    summary="Search papers",
+    responses={200: {"links": paper_links("$response.body#/0/paper/id")}},
+)
 def api_search(
     request: Request,
     state: State,
@@ -103,7 +123,10 @@ def api_search(
 
     Beyond Hugging Face's fields, each entry has `score` (the ranking score) and `snippet` (the
     best-matching passage of the abstract, HTML-escaped, matches wrapped in <mark>).
+    Results stop after the first 10,000: a page past them is an empty array.
     """
+    if p * limit > MAX_OFFSET:
+        return cached(request, "[]", "application/json", max_age=LIST_MAX_AGE_SECONDS)
     query = parse_query(q, page=p + 1, limit=limit)
     result = metrics.search(state.services, query)
     entries = [
@@ -121,6 +144,7 @@ def api_search(
     "/papers/{arxiv_id:path}/similar",
     response_model=list[HfSimilarEntry],
     summary="Similar papers",
+    operation_id="similarPapers",
 )
 def api_similar(
     request: Request,
@@ -141,7 +165,13 @@ def api_similar(
     return cached(request, _json(entries), "application/json", max_age=PAPER_MAX_AGE_SECONDS)
 
 
-@router.get("/papers/{arxiv_id:path}", response_model=HfPaper, summary="One paper")
+@router.get(
+    "/papers/{arxiv_id:path}",
+    response_model=HfPaper,
+    summary="One paper",
+    operation_id="getPaper",
+    responses={200: {"links": paper_links("$response.body#/id", get=False)}},
+)
 def api_paper(request: Request, state: State, arxiv_id: str) -> Response:
     """A paper by arXiv id, with or without `vN`; 404 when this hub does not have it."""
     paper = catalog.paper(state.services.db, arxiv_id)
@@ -152,7 +182,12 @@ def api_paper(request: Request, state: State, arxiv_id: str) -> Response:
 health_router = APIRouter(tags=["operations"])
 
 
-@health_router.get("/healthz", response_model=Health, summary="Liveness and store check")
+@health_router.get(
+    "/healthz",
+    response_model=Health,
+    summary="Liveness and store check",
+    responses={503: UNAVAILABLE},
+)
 def healthz(state: State) -> Response:
     """200 when the store answers a query; the newest featured day says how fresh it is."""
     fresh = catalog.freshness(state.services.db)

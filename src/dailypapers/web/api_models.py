@@ -6,6 +6,8 @@ Field names are snake_case here and camelCase on the wire, as Hugging Face spell
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -86,7 +88,78 @@ class Health(_Model):
     latest_featured_day: str | None = Field(alias="latest_featured_day")
 
 
+class VoteResult(_Model):
+    id: str = Field(description="arXiv id of the paper voted on.")
+    upvoted: bool = Field(description="Whether your token's account now upvotes it.")
+    upvotes: int = Field(description="The paper's shown count: imported baseline plus local votes.")
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
+}
+TOO_MANY: dict[str, object] = {
+    "model": ErrorBody,
+    "description": "Too many requests from your address (see Retry-After).",
+    "headers": _RETRY_AFTER,
+}
+UNAVAILABLE: dict[str, object] = {
+    "model": ErrorBody,
+    "description": "The store or an upstream is unavailable; try again later.",
+}
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorBody, "description": "A malformed or out-of-range parameter."},
     404: {"model": ErrorBody, "description": "Unknown paper or page."},
+    429: TOO_MANY,
+    503: UNAVAILABLE,
 }
+# Operations that need a personal API token (Authorization: Bearer dp_…).
+TOKEN_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "No API token, or an unknown or revoked one."},
+}
+# Feeds and the markdown form are not JSON: their errors are the site's HTML error page.
+_HTML_ERROR = {"text/html": {"schema": {"type": "string"}}}
+HTML_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"content": _HTML_ERROR, "description": "A malformed parameter."},
+    404: {"content": _HTML_ERROR, "description": "Unknown paper, author or feed."},
+    429: {"content": _HTML_ERROR, "description": TOO_MANY["description"], "headers": _RETRY_AFTER},
+    503: {"content": _HTML_ERROR, "description": UNAVAILABLE["description"]},
+}
+
+
+# Shapes of the period parameters; the calendar check (e.g. no month 13) is parse_period's.
+DAY_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"
+WEEK_PATTERN = r"^(\d{4}-W\d{2})?$"
+MONTH_PATTERN = r"^(\d{4}-\d{2})?$"
+
+
+def paper_links(arxiv_id: str, *, get: bool = True) -> dict[str, object]:
+    """OpenAPI links from a response naming a paper (`arxiv_id`: a runtime expression) to the
+    operations on that paper: clients and stateful fuzzers follow them."""
+    targets = {
+        "Similar": "similarPapers",
+        "Markdown": "paperMarkdown",
+        "Upvote": "upvotePaper",
+        "Unvote": "unvotePaper",
+    }
+    if get:
+        targets = {"Paper": "getPaper", **targets}
+    return {
+        name: {"operationId": operation, "parameters": {"arxiv_id": arxiv_id}}
+        for name, operation in targets.items()
+    }
+
+
+def tidy_openapi(document: dict[str, Any]) -> dict[str, Any]:
+    """Drop FastAPI's automatic 422 answers: a bad parameter is a 400 here (see web/errors.py),
+    which every operation declares, so the document lists only statuses the server sends."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    schemas = document.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" in schemas and "HTTPValidationError" not in str(document["paths"]):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -27,9 +28,11 @@ from dailypapers.web import (
     saved_search_pages,
     status_pages,
 )
+from dailypapers.web.api_models import tidy_openapi
 from dailypapers.web.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
 from dailypapers.web.deps import AppState, make_templates
 from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.limits import RateLimits
 from dailypapers.web.request_context import RequestContext
 
 _HERE = Path(__file__).parent
@@ -72,6 +75,18 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _document_statuses_sent(app: FastAPI) -> None:
+    """/openapi.json lists the 400 the error mapper sends, not FastAPI's default 422."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = tidy_openapi(make())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     services: Services,
     *,
@@ -94,6 +109,10 @@ def create_app(
         list_cache=ListCache(ttl_seconds=LIST_CACHE_SECONDS, max_bytes=LIST_CACHE_BYTES),
     )
     install_error_handlers(app)
+    _document_statuses_sent(app)
+    if services.request_limits is not None:
+        # Innermost: a refused request still gets the security headers, request id and metrics.
+        app.add_middleware(RateLimits, limits=services.request_limits)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")

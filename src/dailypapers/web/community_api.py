@@ -14,12 +14,21 @@ from dailypapers.community import submissions, votes
 from dailypapers.community.api_tokens import account_for_token
 from dailypapers.domain import Account, split_arxiv_id
 from dailypapers.errors import InvalidRequest, NotFound, NotSignedIn
-from dailypapers.web.api_models import ERROR_RESPONSES
+from dailypapers.web.api_models import (
+    ERROR_RESPONSES,
+    TOKEN_RESPONSES,
+    ErrorBody,
+    HfPaper,
+    VoteResult,
+    paper_links,
+)
 from dailypapers.web.deps import State, utc_now
 from dailypapers.web.forms import JsonBody
 from dailypapers.web.hf_json import paper_object
 
-router = APIRouter(prefix="/api", tags=["community"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api", tags=["community"], responses={**ERROR_RESPONSES, **TOKEN_RESPONSES}
+)
 
 
 def token_account(request: Request, state: State) -> Account:
@@ -33,6 +42,24 @@ def token_account(request: Request, state: State) -> Account:
 
 
 TokenAccount = Annotated[Account, Depends(token_account)]
+# The body read_json parses for a submission (documented by hand: the handler reads raw JSON).
+SUBMIT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["arxiv_id"],
+                "properties": {
+                    "arxiv_id": {
+                        "type": "string",
+                        "description": "An arXiv id (2406.12345, hep-th/9901001) or its URL.",
+                    }
+                },
+            }
+        }
+    },
+}
 
 
 def _arxiv_id(raw: str) -> str:
@@ -50,18 +77,39 @@ def _vote(state: State, account: Account, arxiv_id: str, upvote: bool) -> Respon
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/papers/{arxiv_id:path}/upvote", summary="Upvote a paper")
+@router.post(
+    "/papers/{arxiv_id:path}/upvote",
+    response_model=VoteResult,
+    summary="Upvote a paper",
+    operation_id="upvotePaper",
+)
 def api_upvote(state: State, account: TokenAccount, arxiv_id: str) -> Response:
     """Upvote with your token; upvoting twice counts once. Answers the new shown count."""
     return _vote(state, account, arxiv_id, True)
 
 
-@router.delete("/papers/{arxiv_id:path}/upvote", summary="Take an upvote back")
+@router.delete(
+    "/papers/{arxiv_id:path}/upvote",
+    response_model=VoteResult,
+    summary="Take an upvote back",
+    operation_id="unvotePaper",
+)
 def api_unvote(state: State, account: TokenAccount, arxiv_id: str) -> Response:
     return _vote(state, account, arxiv_id, False)
 
 
-@router.post("/papers/submit", summary="Submit a paper", status_code=201)
+@router.post(
+    "/papers/submit",
+    response_model=HfPaper,
+    summary="Submit a paper",
+    status_code=201,
+    responses={
+        409: {"model": ErrorBody, "description": "Already featured, or too old to submit."},
+        413: {"model": ErrorBody, "description": "A body over 128 KiB."},
+        201: {"links": paper_links("$response.body#/id")},
+    },
+    openapi_extra={"requestBody": SUBMIT_BODY},
+)
 def api_submit(state: State, account: TokenAccount, body: JsonBody) -> Response:
     """Feature a paper today: `{"arxiv_id": "2406.12345"}` (an id or an arxiv.org URL).
 

@@ -26,6 +26,7 @@ from dailypapers.errors import InvalidRequest, PermissionDenied
 from dailypapers.mail import Mailer
 from dailypapers.web.deps import AppState, State, render_html, utc_now
 from dailypapers.web.forms import Form
+from dailypapers.web.limits import client_ip
 from dailypapers.web.viewer import (
     SignedIn,
     Viewer,
@@ -49,10 +50,6 @@ def _notice(state: AppState, title: str, message: str, status: int = 200) -> Res
     return _page(state, "notice.html", status, title=title, message=message, link=None)
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _mailer(state: AppState) -> Mailer:
     assert state.services.mailer is not None, "build() always sets a mailer"
     return state.services.mailer
@@ -67,7 +64,7 @@ def subscribe(request: Request, state: State, viewer: SignedIn, form: Form) -> R
         state.secret,
         email=form.get("email", ""),
         frequency=form.get("frequency", "weekly"),
-        ip=_ip(request),
+        ip=client_ip(request),
         now=utc_now(),
         user_id=_account_for(viewer, form.get("email", "")),
     )
@@ -108,7 +105,7 @@ def confirm_page(request: Request, state: State, token: Token = "") -> Response:
 def confirm(request: Request, state: State, form: Form) -> Response:
     check_csrf(request, state, None, form)
     subscriber = subs.confirm(
-        state.services.db, state.secret, form.get("token", ""), ip=_ip(request), now=utc_now()
+        state.services.db, state.secret, form.get("token", ""), ip=client_ip(request), now=utc_now()
     )
     return _notice(
         state,

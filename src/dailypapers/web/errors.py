@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Route
 
 from dailypapers.errors import (
     Conflict,
@@ -128,7 +129,28 @@ async def _http(request: Request, exc: Exception) -> Response:
     response = error_response(request, exc.status_code, message)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path; one path can have several.
+        response.headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
     return response
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """The methods of every route with the path template of the first route whose path matched
+    (the one Starlette refused the method for)."""
+    matched: list[Route] = []
+    pending: list[BaseRoute] = list(reversed(request.app.routes))
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            pending.extend(reversed(included.routes))
+        elif isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            matched.append(route)
+    if not matched:
+        return set()
+    template = matched[0].path
+    return {m for route in matched if route.path == template for m in route.methods or ()}
 
 
 async def _internal(request: Request, exc: Exception) -> Response:

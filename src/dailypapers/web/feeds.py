@@ -13,6 +13,7 @@ from dailypapers.errors import InvalidRequest
 from dailypapers.search.query import query_from_params
 from dailypapers.syndication import FeedInfo, feed_updated, render_atom, render_rss
 from dailypapers.web import metrics
+from dailypapers.web.api_models import HTML_ERROR_RESPONSES
 from dailypapers.web.caching import FEED_MAX_AGE_SECONDS, cached
 from dailypapers.web.deps import State, author_url, utc_now, with_query
 
@@ -29,7 +30,8 @@ _FEED_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"application/rss+xml": {}, "application/atom+xml": {}},
         "description": "A feed",
-    }
+    },
+    **HTML_ERROR_RESPONSES,
 }
 
 

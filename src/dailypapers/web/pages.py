@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import PlainTextResponse
 
 from dailypapers import catalog
 from dailypapers.community.overviews import paper_view
@@ -16,6 +15,7 @@ from dailypapers.exports import render_bibtex_list, render_markdown
 from dailypapers.periods import Period, day_period, parse_day, parse_month, parse_week
 from dailypapers.search.query import query_from_params
 from dailypapers.web import metrics
+from dailypapers.web.api_models import HTML_ERROR_RESPONSES
 from dailypapers.web.caching import (
     LIST_MAX_AGE_SECONDS,
     PAPER_MAX_AGE_SECONDS,
@@ -159,7 +159,12 @@ def month_page(
     return _featured_page(request, state, viewer, parse_month(month), p, format)
 
 
-@markdown_router.get("/papers/{arxiv_id:path}.md", response_class=PlainTextResponse)
+@markdown_router.get(
+    "/papers/{arxiv_id:path}.md",
+    response_class=Response,
+    operation_id="paperMarkdown",
+    responses={200: {"content": {"text/markdown": {}}}, **HTML_ERROR_RESPONSES},
+)
 def paper_markdown(request: Request, state: State, arxiv_id: str) -> Response:
     """The paper as markdown (what `HfApi.read_paper` and `hf papers read` fetch)."""
     paper = catalog.paper(state.services.db, arxiv_id)
