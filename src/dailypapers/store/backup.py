@@ -13,7 +13,7 @@ import os
 import secrets
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -107,20 +107,32 @@ def atomic_file(destination: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def backup(db: Database, destination: Path) -> int:
+def backup(
+    db: Database,
+    destination: Path,
+    *,
+    pages_per_step: int = SQLITE_PAGES_PER_STEP,
+    on_step: Callable[[int, int], None] | None = None,
+) -> int:
     """Write a consistent snapshot of the live store to `destination`; its size in bytes.
 
-    `destination` must have been checked (check_new_file): it is replaced atomically.
+    `destination` must have been checked (check_new_file): it is replaced atomically. SQLite
+    calls `on_step(pages_left, pages_total)` after each step of `pages_per_step` pages.
     """
     with atomic_file(destination) as partial:
         if db.backend == "sqlite":
-            _sqlite_backup(db, partial)
+            _sqlite_backup(db, partial, pages_per_step, on_step)
         else:
             pg_tools.dump(db.engine.url, partial, _server_version(db))
     return destination.stat().st_size
 
 
-def _sqlite_backup(db: Database, partial: Path) -> None:
+def _sqlite_backup(
+    db: Database,
+    partial: Path,
+    pages_per_step: int,
+    on_step: Callable[[int, int], None] | None,
+) -> None:
     with db.engine.connect() as conn:
         source: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
         # A read transaction held across every step pins one WAL snapshot: the copy is
@@ -130,7 +142,11 @@ def _sqlite_backup(db: Database, partial: Path) -> None:
             source.execute("SELECT count(*) FROM sqlite_master").fetchone()
             target = sqlite3.connect(partial, isolation_level=None)
             try:
-                source.backup(target, pages=SQLITE_PAGES_PER_STEP)
+                source.backup(
+                    target,
+                    pages=pages_per_step,
+                    progress=(lambda _s, left, total: on_step(left, total)) if on_step else None,
+                )
                 # A snapshot is one self-contained file: no -wal beside it.
                 target.execute("PRAGMA journal_mode=DELETE")
                 problems = target.execute("PRAGMA quick_check").fetchone()[0]
