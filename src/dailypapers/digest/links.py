@@ -25,6 +25,11 @@ FEEDBACK = "digest-feedback"
 FEEDBACK_KINDS = ("up", "down", "mute")
 
 
+def is_row_id(value: object) -> bool:
+    """An int the store can look up (the drivers refuse to bind one beyond 64 bits)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 def _nonce(secret: str, purpose: str, data: dict[str, Any]) -> str:
     text = purpose + "|" + "|".join(f"{k}={data[k]}" for k in sorted(data))
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:22]
@@ -46,7 +51,7 @@ def read_subscriber_id(secret: str, purpose: str, token: str, *, now: datetime) 
     """(subscriber id, token version) of a genuine long-lived link; InvalidToken otherwise."""
     claims = tokens.read_token(secret, purpose, token, now=now)
     sid, version = claims.data.get("s"), claims.data.get("v")
-    if not isinstance(sid, int) or not isinstance(version, int):
+    if not is_row_id(sid) or not isinstance(version, int):
         raise InvalidToken("this link is not meant for this")
     return sid, version
 

@@ -97,7 +97,7 @@ def send_opt_in(
 def read_confirm_link(db: Database, secret: str, token: str, *, now: datetime) -> Subscriber:
     claims = tokens.read_token(secret, links.CONFIRM, token, now=now)
     sid, email = claims.data.get("s"), claims.data.get("e")
-    if not isinstance(sid, int):
+    if not links.is_row_id(sid):
         raise InvalidToken("this link is not meant for this")
     with db.read() as conn:
         subscriber = store.get_subscriber(conn, sid)
@@ -109,6 +109,9 @@ def read_confirm_link(db: Database, secret: str, token: str, *, now: datetime) -
 def confirm(db: Database, secret: str, token: str, *, ip: str, now: datetime) -> Subscriber:
     """Confirm the subscription, recording consent time and IP (idempotent)."""
     subscriber = read_confirm_link(db, secret, token, now=now)
+    if subscriber.status == "unsubscribed":
+        # The opt-in link lives 7 days; replayed after an unsubscribe it must not undo it.
+        raise InvalidToken("you unsubscribed after this link was sent; subscribe again instead")
     if subscriber.status != "confirmed":
         with db.write() as conn:
             store.confirm(conn, subscriber.id, ip=ip, now=now)
