@@ -111,7 +111,13 @@ def populate(services: Services, tmp: Path) -> None:
 
 
 def build_services(data_dir: Path, database_url: str | None = None, **more: Any) -> Services:
-    """Services over `data_dir`; `more` sets other settings (e.g. smtp_url, arxiv_api_url)."""
+    """Services over `data_dir`; `more` sets other settings (e.g. smtp_url, arxiv_api_url).
+
+    The per-address API and search limits are out of reach unless a test sets them: every test
+    client is 127.0.0.1 (the store-kept sign-in, comment and subscription limits stay as set).
+    """
+    more.setdefault("api_rate_limit_per_minute", 1_000_000)
+    more.setdefault("search_rate_limit_per_minute", 1_000_000)
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -135,6 +141,8 @@ def serve(services: Services, app: FastAPI | None = None) -> Iterator[LiveServer
         log_level="warning",
         lifespan="off",
         access_log=False,
+        # As `dailypapers serve`: the app's RequestContext decides whose forwarded headers count.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
