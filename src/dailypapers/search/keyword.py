@@ -28,6 +28,8 @@ ID_BOOST = 10.0
 # All plain words in order, as a phrase in the title: an exact title comes first.
 TITLE_PHRASE_BOOST = 5.0
 ABSTRACT_SNIPPET_CHARS = 300
+# A title snippet is the whole title (tantivy cuts fragments at this many characters).
+TITLE_SNIPPET_CHARS = 4_000
 _FIELD_NAMES: dict[Field, str] = {
     "ti": "title",
     "abs": "abstract",
@@ -180,6 +182,10 @@ class KeywordSearcher:
     def num_docs(self) -> int:
         return self._searcher.num_docs
 
+    @property
+    def num_segments(self) -> int:
+        return int(self._searcher.num_segments)
+
     def indexed_seqs(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
         """The change_seq each of these papers was indexed at (papers not in the index left out)."""
         if not arxiv_ids:
@@ -297,22 +303,38 @@ class KeywordSearcher:
 
     def snippets(self, query: Query, title: str, abstract: str) -> tuple[Snippet, Snippet]:
         """The title, whole, and a piece of the abstract, with the query's words marked."""
+        return self.snippets_for(query, [(title, abstract)])[0]
+
+    def snippets_for(
+        self, query: Query, texts: Sequence[tuple[str, str]]
+    ) -> list[tuple[Snippet, Snippet]]:
+        """`snippets` for each (title, abstract) of a page. The generators (the query's terms
+        and their statistics) are made once per page, not once per hit."""
         wanted = self._text_query(query)
         if wanted is None:
-            return Snippet(title), Snippet(_lead(abstract))
-        title_generator = tantivy.SnippetGenerator.create(self._searcher, wanted, SCHEMA, "title")
-        title_generator.set_max_num_chars(max(len(title), 1) * 4)
-        abstract_generator = tantivy.SnippetGenerator.create(
-            self._searcher, wanted, SCHEMA, "abstract"
-        )
-        abstract_generator.set_max_num_chars(ABSTRACT_SNIPPET_CHARS)
-        title_snippet = _snippet(title_generator, "title", title)
-        abstract_snippet = _snippet(abstract_generator, "abstract", abstract)
-        if not title_snippet.highlights:
-            title_snippet = Snippet(title)
-        if not abstract_snippet.highlights:
-            abstract_snippet = Snippet(_lead(abstract))
-        return title_snippet, abstract_snippet
+            return [(Snippet(title), Snippet(_lead(abstract))) for title, abstract in texts]
+        titles = self._generator(wanted, "title", TITLE_SNIPPET_CHARS)
+        abstracts = self._generator(wanted, "abstract", ABSTRACT_SNIPPET_CHARS)
+        found: list[tuple[Snippet, Snippet]] = []
+        for title, abstract in texts:
+            generator = titles
+            if len(title) * 4 > TITLE_SNIPPET_CHARS:  # longer than any real title: whole too
+                generator = self._generator(wanted, "title", len(title) * 4)
+            title_snippet = _snippet(generator, "title", title)
+            abstract_snippet = _snippet(abstracts, "abstract", abstract)
+            if not title_snippet.highlights:
+                title_snippet = Snippet(title)
+            if not abstract_snippet.highlights:
+                abstract_snippet = Snippet(_lead(abstract))
+            found.append((title_snippet, abstract_snippet))
+        return found
+
+    def _generator(
+        self, wanted: tantivy.Query, field: str, max_chars: int
+    ) -> tantivy.SnippetGenerator:
+        generator = tantivy.SnippetGenerator.create(self._searcher, wanted, SCHEMA, field)
+        generator.set_max_num_chars(max_chars)
+        return generator
 
     def _id(self, address: tantivy.DocAddress) -> str:
         return str(self._searcher.doc(address).get_first("id"))

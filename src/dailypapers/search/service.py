@@ -12,7 +12,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 
-from dailypapers.domain import Paper
 from dailypapers.errors import NotFound
 from dailypapers.search.catchup import repair
 from dailypapers.search.index import IndexUnavailable, OpenGeneration, SearchIndex
@@ -22,7 +21,12 @@ from dailypapers.search.results import MonthCount, SearchHit, SearchResult, Simi
 from dailypapers.search.semantic_search import VectorPage, similar_to, vector_search
 from dailypapers.search.vectors import vector_from_bytes
 from dailypapers.store import Database
-from dailypapers.store.changes import find_live_upvotes, find_papers, list_live_upvotes
+from dailypapers.store.changes import (
+    find_live_upvotes,
+    find_papers,
+    list_live_upvotes,
+    list_upvoted_ids,
+)
 from dailypapers.store.vectors import find_paper_vector
 
 # Queries with at most this many matches get their live upvote counts by id; broader ones read
@@ -68,10 +72,11 @@ def search_papers(
         months = keyword.months(query, only_ids=only_ids)
     with db.read() as conn:
         papers = find_papers(conn, [arxiv_id for arxiv_id, _ in page])
+    shown = [(papers[i], score) for i, score in page if i in papers]
+    snippets = keyword.snippets_for(query, [(p.title, p.abstract) for p, _ in shown])
     hits = tuple(
-        _hit(keyword, query, papers[i], score, similarities.get(i))
-        for i, score in page
-        if i in papers
+        SearchHit(paper, score, title, abstract, similarities.get(paper.arxiv_id))
+        for (paper, score), (title, abstract) in zip(shown, snippets, strict=True)
     )
     return SearchResult(
         query=query,
@@ -194,17 +199,18 @@ def _with_live_upvotes(
         kept.sort(key=_order(query, upvotes))
         page = [(arxiv_id, score) for arxiv_id, score, _ in kept]
         return page[query.offset : query.offset + query.limit], len(kept), None
-    with db.read() as conn:
-        upvotes = list_live_upvotes(conn, at_least=query.min_upvotes or 1)
-    only_ids = upvotes if query.min_upvotes else None
-    if query.sort != "upvotes":
+    if query.sort != "upvotes":  # a minimum, ranked otherwise: which papers reach it is enough
+        with db.read() as conn:
+            upvoted = list_upvoted_ids(conn, at_least=query.min_upvotes or 1)
         order: ResultOrder = "date" if query.sort == "date" else "relevance"
         found = keyword.search(
-            query, order=order, limit=query.limit, offset=query.offset, only_ids=upvotes
+            query, order=order, limit=query.limit, offset=query.offset, only_ids=upvoted
         )
-        return found.hits, found.total, only_ids
+        return found.hits, found.total, upvoted
+    with db.read() as conn:
+        upvotes = list_live_upvotes(conn, at_least=query.min_upvotes or 1)
     page, total = _by_upvotes(keyword, query, upvotes)
-    return page, total, only_ids
+    return page, total, upvotes if query.min_upvotes else None
 
 
 def _order(
@@ -241,12 +247,3 @@ def _by_upvotes(
     if len(page) < query.limit:
         page = page + rest.hits
     return page, len(voted) + rest.total
-
-
-def _hit(
-    keyword: KeywordSearcher, query: Query, paper: Paper, score: float, similarity: float | None
-) -> SearchHit:
-    title, abstract = keyword.snippets(query, paper.title, paper.abstract)
-    return SearchHit(
-        paper=paper, score=score, title=title, abstract=abstract, similarity=similarity
-    )

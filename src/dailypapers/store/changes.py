@@ -9,8 +9,18 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, inspect, literal_column, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from dailypapers.domain import Paper
 from dailypapers.store.engine import Database
@@ -133,19 +143,19 @@ def list_live_upvotes(conn: Connection, *, at_least: int = 1) -> dict[str, int]:
     Read live on each search: votes do not bump change_seq, so the index cannot know them. Only
     featured or voted papers can have any, so the set is bounded by those, not by the corpus.
     """
-    threshold: ColumnElement[int] = literal_column(str(max(1, int(at_least))))
-    shown = (featured.c.upvotes_baseline + _local_votes(featured.c.arxiv_id)).label("upvotes")
-    featured_part = select(featured.c.arxiv_id, shown).where(shown >= threshold)
-    unfeatured = ~exists().where(featured.c.arxiv_id == votes.c.arxiv_id)
-    voted_part = (
-        select(votes.c.arxiv_id, func.count())
-        .where(unfeatured)
-        .group_by(votes.c.arxiv_id)
-        .having(func.count() >= threshold)
-    )
-    found = {arxiv_id: int(count) for arxiv_id, count in conn.execute(featured_part)}
-    found.update((arxiv_id, int(count)) for arxiv_id, count in conn.execute(voted_part))
+    threshold = {"at_least": max(1, int(at_least))}
+    found = dict(conn.execute(_UPVOTED_FEATURED, threshold).all())
+    found.update(conn.execute(_UPVOTED_UNFEATURED, threshold).all())
     return found
+
+
+def list_upvoted_ids(conn: Connection, *, at_least: int = 1) -> list[str]:
+    """The papers `list_live_upvotes` returns, without their counts: a featured paper whose
+    baseline alone reaches the threshold needs no vote count (votes only add to it)."""
+    threshold = {"at_least": max(1, int(at_least))}
+    ids = list(conn.execute(_BASELINE_REACHES, threshold).scalars())
+    ids.extend(conn.execute(_VOTES_REACH, threshold).scalars())
+    return ids
 
 
 def find_live_upvotes(conn: Connection, arxiv_ids: Collection[str]) -> dict[str, int]:
@@ -153,18 +163,10 @@ def find_live_upvotes(conn: Connection, arxiv_ids: Collection[str]) -> dict[str,
     counts = dict.fromkeys(arxiv_ids, 0)
     ids = list(counts)
     for start in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[start : start + _IN_CHUNK]
-        for arxiv_id, baseline in conn.execute(
-            select(featured.c.arxiv_id, featured.c.upvotes_baseline).where(
-                featured.c.arxiv_id.in_(chunk)
-            )
-        ):
+        chunk = {"ids": ids[start : start + _IN_CHUNK]}
+        for arxiv_id, baseline in conn.execute(_BASELINES_OF, chunk).all():
             counts[arxiv_id] += int(baseline)
-        for arxiv_id, local in conn.execute(
-            select(votes.c.arxiv_id, func.count())
-            .where(votes.c.arxiv_id.in_(chunk))
-            .group_by(votes.c.arxiv_id)
-        ):
+        for arxiv_id, local in conn.execute(_VOTES_OF, chunk).all():
             counts[arxiv_id] += int(local)
     return counts
 
@@ -178,16 +180,44 @@ def _local_votes(arxiv_id: ColumnElement[str]) -> ColumnElement[int]:
     )
 
 
+# The statements a search runs, built once with bound parameters: building a Core statement and
+# computing its cache key costs more than SQLite takes to answer these.
+_AT_LEAST = bindparam("at_least", type_=Integer)
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+_SHOWN = featured.c.upvotes_baseline + _local_votes(featured.c.arxiv_id)
+_UPVOTED_FEATURED = select(featured.c.arxiv_id, _SHOWN).where(_SHOWN >= _AT_LEAST)
+_UPVOTED_UNFEATURED = (
+    select(votes.c.arxiv_id, func.count())
+    .where(~exists().where(featured.c.arxiv_id == votes.c.arxiv_id))
+    .group_by(votes.c.arxiv_id)
+    .having(func.count() >= _AT_LEAST)
+)
+_BASELINE_REACHES = select(featured.c.arxiv_id).where(featured.c.upvotes_baseline >= _AT_LEAST)
+_VOTES_REACH = (
+    select(votes.c.arxiv_id)
+    .select_from(votes.outerjoin(featured, featured.c.arxiv_id == votes.c.arxiv_id))
+    .where(func.coalesce(featured.c.upvotes_baseline, 0) < _AT_LEAST)
+    .group_by(votes.c.arxiv_id)
+    .having(func.max(func.coalesce(featured.c.upvotes_baseline, 0)) + func.count() >= _AT_LEAST)
+)
+_BASELINES_OF = select(featured.c.arxiv_id, featured.c.upvotes_baseline).where(
+    featured.c.arxiv_id.in_(_IDS)
+)
+_VOTES_OF = (
+    select(votes.c.arxiv_id, func.count())
+    .where(votes.c.arxiv_id.in_(_IDS))
+    .group_by(votes.c.arxiv_id)
+)
+_FIND_PAPERS = paper_select().where(papers.c.arxiv_id.in_(_IDS), papers.c.hidden.is_(False))
+
+
 def find_papers(conn: Connection, arxiv_ids: Collection[str]) -> dict[str, Paper]:
     """The visible papers among `arxiv_ids`, with shown counts, by id (missing ids left out)."""
     found: dict[str, Paper] = {}
     ids = list(arxiv_ids)
     for start in range(0, len(ids), _IN_CHUNK):
         chunk = ids[start : start + _IN_CHUNK]
-        rows = conn.execute(
-            paper_select().where(papers.c.arxiv_id.in_(chunk), papers.c.hidden.is_(False))
-        )
-        for row in rows:
+        for row in conn.execute(_FIND_PAPERS, {"ids": chunk}).all():
             paper = paper_from_row(row)
             found[paper.arxiv_id] = paper
     return found
