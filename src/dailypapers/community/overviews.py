@@ -50,7 +50,11 @@ def paper_view(db: Database, account: Account | None, raw_id: str) -> PaperView:
     viewer_id = account.id if account is not None else None
     with db.read() as conn:
         paper = get_paper(conn, arxiv_id)
-        comments = store_comments.list_comments(conn, paper.arxiv_id)
+        # The shown count is the imported baseline plus this hub's live comments: when it adds
+        # nothing, there is no thread to read (most papers), so skip the query.
+        baseline = paper.featured.comments_baseline if paper.featured else 0
+        has_thread = paper.num_comments > (baseline or 0)
+        comments = store_comments.list_comments(conn, paper.arxiv_id) if has_thread else []
         upvoted = False
         can_edit = False
         if viewer_id is not None and account is not None:

@@ -1,6 +1,8 @@
 """Reading featured lists: ranges of featured days, their neighbours, trending candidates.
 
 Returns domain values and plain tuples only; the ordering rules for each list live here.
+The statements behind the site's hot paths (a featured period, its count and neighbours, papers by
+id) are built once per shape with bound parameters and reused, like those in store.listings.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, select
 
 from dailypapers.domain import Paper
 from dailypapers.store.listings import paper_from_row, paper_select
@@ -19,15 +21,23 @@ from dailypapers.store.schema import featured, papers, votes
 FeaturedOrder = Literal["upvotes", "newest"]
 
 
-def _visible_featured(start: date, end: date, submitter: str | None) -> ColumnElement[bool]:
+def _visible_featured(submitter: bool) -> ColumnElement[bool]:
+    """Visible papers featured in [:start, :end] (and by :submitter, case-blind, when asked)."""
     clauses: list[ColumnElement[bool]] = [
-        featured.c.featured_on >= start,
-        featured.c.featured_on <= end,
+        featured.c.featured_on >= bindparam("start"),
+        featured.c.featured_on <= bindparam("end"),
         papers.c.hidden.is_(False),
     ]
     if submitter:
-        clauses.append(func.lower(featured.c.submitter_name) == submitter.lower())
+        clauses.append(func.lower(featured.c.submitter_name) == bindparam("submitter"))
     return and_(*clauses)
+
+
+def _range_params(start: date, end: date, submitter: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"start": start, "end": end}
+    if submitter:
+        params["submitter"] = submitter.lower()
+    return params
 
 
 def _ordered(query: Select[Any], order: FeaturedOrder) -> Select[Any]:
@@ -37,6 +47,21 @@ def _ordered(query: Select[Any], order: FeaturedOrder) -> Select[Any]:
             featured.c.featured_on.desc(), upvotes.desc(), papers.c.arxiv_id.desc()
         )
     return query.order_by(upvotes.desc(), featured.c.featured_on.desc(), papers.c.arxiv_id.desc())
+
+
+_FEATURED_PAGE = {
+    (order, submitter): _ordered(paper_select().where(_visible_featured(submitter)), order)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+    for order in ("upvotes", "newest")
+    for submitter in (False, True)
+}
+_FEATURED_COUNT = {
+    submitter: select(func.count())
+    .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+    .where(_visible_featured(submitter))
+    for submitter in (False, True)
+}
 
 
 def list_featured(
@@ -50,42 +75,44 @@ def list_featured(
     offset: int = 0,
 ) -> list[Paper]:
     """Featured papers with featured_on in [start, end], in `order`, one page."""
-    query = _ordered(paper_select().where(_visible_featured(start, end, submitter)), order)
-    rows = conn.execute(query.limit(limit).offset(offset))
+    params = _range_params(start, end, submitter) | {"limit": limit, "offset": offset}
+    rows = conn.execute(_FEATURED_PAGE[order, bool(submitter)], params)
     return [paper_from_row(row) for row in rows]
 
 
 def count_featured(
     conn: Connection, start: date, end: date, *, submitter: str | None = None
 ) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
-            .where(_visible_featured(start, end, submitter))
-        ).scalar_one()
-    )
+    params = _range_params(start, end, submitter)
+    return int(conn.execute(_FEATURED_COUNT[bool(submitter)], params).scalar_one())
 
 
-def featured_day_before(conn: Connection, day: date) -> date | None:
-    """The newest day before `day` with a visible featured paper."""
-    return _neighbour(conn, featured.c.featured_on < day, featured.c.featured_on.desc())
-
-
-def featured_day_after(conn: Connection, day: date) -> date | None:
-    """The oldest day after `day` with a visible featured paper."""
-    return _neighbour(conn, featured.c.featured_on > day, featured.c.featured_on.asc())
-
-
-def _neighbour(conn: Connection, where: ColumnElement[bool], order: Any) -> date | None:
-    value = conn.execute(
+def _neighbour_select(where: ColumnElement[bool], order: Any) -> Select[Any]:
+    return (
         select(featured.c.featured_on)
         .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
         .where(where, papers.c.hidden.is_(False))
         .order_by(order)
         .limit(1)
-    ).scalar()
-    return _as_date(value)
+    )
+
+
+_DAY_BEFORE = _neighbour_select(
+    featured.c.featured_on < bindparam("day"), featured.c.featured_on.desc()
+)
+_DAY_AFTER = _neighbour_select(
+    featured.c.featured_on > bindparam("day"), featured.c.featured_on.asc()
+)
+
+
+def featured_day_before(conn: Connection, day: date) -> date | None:
+    """The newest day before `day` with a visible featured paper."""
+    return _as_date(conn.execute(_DAY_BEFORE, {"day": day}).scalar())
+
+
+def featured_day_after(conn: Connection, day: date) -> date | None:
+    """The oldest day after `day` with a visible featured paper."""
+    return _as_date(conn.execute(_DAY_AFTER, {"day": day}).scalar())
 
 
 def newest_activity_at(conn: Connection) -> datetime | None:
@@ -98,6 +125,14 @@ def newest_activity_at(conn: Connection) -> datetime | None:
     if newest_vote is not None:
         candidates.append(_as_utc(newest_vote))
     return max(candidates) if candidates else None
+
+
+_TRENDING_INPUTS = {
+    submitter: select(featured.c.arxiv_id, featured.c.featured_on, featured.c.upvotes_baseline)
+    .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+    .where(_visible_featured(submitter))
+    for submitter in (False, True)
+}
 
 
 def trending_inputs(
@@ -113,9 +148,7 @@ def trending_inputs(
     With `votes_since`, papers outside the range that got a local vote since then come too.
     """
     rows = conn.execute(
-        select(featured.c.arxiv_id, featured.c.featured_on, featured.c.upvotes_baseline)
-        .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
-        .where(_visible_featured(start, end, submitter))
+        _TRENDING_INPUTS[bool(submitter)], _range_params(start, end, submitter)
     ).all()
     found = {arxiv_id: (_as_date(day), baseline) for arxiv_id, day, baseline in rows}
     if votes_since is not None and not submitter:
@@ -151,13 +184,17 @@ def _vote_times(conn: Connection, ids: Sequence[str]) -> dict[str, list[datetime
     return times
 
 
+_PAPERS_BY_IDS = paper_select().where(
+    papers.c.arxiv_id.in_(bindparam("ids", expanding=True)), papers.c.hidden.is_(False)
+)
+
+
 def list_papers_by_ids(conn: Connection, ids: Sequence[str]) -> list[Paper]:
     """Visible papers with these ids, in the order given; unknown or hidden ids are left out."""
     found: dict[str, Paper] = {}
     for offset in range(0, len(ids), 500):
         chunk = list(ids[offset : offset + 500])
-        query = paper_select().where(papers.c.arxiv_id.in_(chunk), papers.c.hidden.is_(False))
-        for row in conn.execute(query):
+        for row in conn.execute(_PAPERS_BY_IDS, {"ids": chunk}):
             paper = paper_from_row(row)
             found[paper.arxiv_id] = paper
     return [found[i] for i in ids if i in found]
