@@ -71,3 +71,9 @@ def test_the_example_environment_file_is_valid(monkeypatch: pytest.MonkeyPatch) 
     assert settings.access_log is True
     assert settings.mail_from == "Daily Papers <papers@example.org>"
     assert settings.effective_database_url.startswith("postgresql+psycopg://dailypapers@/")
+
+
+def test_docs_quote_the_deploy_files_as_they_are() -> None:
+    doc = (DEPLOY.parent / "docs" / "deploy.md").read_text()
+    for path in sorted(DEPLOY.iterdir()):
+        assert path.read_text().rstrip("\n") in doc, f"docs/deploy.md quotes an old {path.name}"
