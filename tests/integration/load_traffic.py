@@ -231,8 +231,10 @@ class _Connection:
         result: LoadResult,
         rng: random.Random,
         record: bool,
+        timeout_seconds: float,
     ) -> None:
         self.number = number
+        self.timeout_seconds = timeout_seconds
         self.target = target
         self.result = result
         self.rng = rng
@@ -300,8 +302,10 @@ class _Connection:
             vote = kwargs.pop("extensions", {}).get("vote")
             started = time.perf_counter()
             try:
-                response = await client.request(method, path, **kwargs)
-            except httpx.TimeoutException:
+                # The timeout bounds the whole request, not each phase of it as httpx's does.
+                async with asyncio.timeout(self.timeout_seconds):
+                    response = await client.request(method, path, **kwargs)
+            except (httpx.TimeoutException, TimeoutError):
                 self._failed(route, "timeout", vote)
                 continue
             except httpx.HTTPError as exc:
@@ -343,11 +347,16 @@ async def _drive(
     timeout_seconds: float,
     seed: int,
     warmup_seconds: float,
+    verify: bool,
 ) -> LoadResult:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     timeout = httpx.Timeout(timeout_seconds)
     async with httpx.AsyncClient(
-        base_url=target.base_url, limits=limits, timeout=timeout, follow_redirects=False
+        base_url=target.base_url,
+        limits=limits,
+        timeout=timeout,
+        follow_redirects=False,
+        verify=verify,
     ) as client:
         if warmup_seconds > 0:
             warm = LoadResult(seconds=warmup_seconds, connections=connections)
@@ -357,9 +366,9 @@ async def _drive(
             deadline = time.monotonic() + warmup_seconds
             await asyncio.gather(
                 *(
-                    _Connection(n, warm_target, warm, random.Random(seed - n), False).run(
-                        client, deadline
-                    )
+                    _Connection(
+                        n, warm_target, warm, random.Random(seed - n), False, timeout_seconds
+                    ).run(client, deadline)
                     for n in range(connections)
                 )
             )
@@ -368,7 +377,9 @@ async def _drive(
         deadline = started + seconds
         await asyncio.gather(
             *(
-                _Connection(n, target, result, random.Random(seed + n), True).run(client, deadline)
+                _Connection(n, target, result, random.Random(seed + n), True, timeout_seconds).run(
+                    client, deadline
+                )
                 for n in range(connections)
             )
         )
@@ -384,12 +395,15 @@ def drive(
     timeout_seconds: float = 5.0,
     seed: int = 1,
     warmup_seconds: float = 0.0,
+    verify: bool = True,
 ) -> LoadResult:
     """Run the mix for `seconds` over a fixed pool of `connections` keep-alive connections.
 
     A warm-up (reads only, nothing recorded) fills the workers' caches first when asked.
     """
-    return asyncio.run(_drive(target, seconds, connections, timeout_seconds, seed, warmup_seconds))
+    return asyncio.run(
+        _drive(target, seconds, connections, timeout_seconds, seed, warmup_seconds, verify)
+    )
 
 
 @dataclass(frozen=True)
