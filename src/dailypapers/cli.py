@@ -68,7 +68,8 @@ class _State:
     def settings(self) -> Settings:
         try:
             return load_settings(self.config_file)
-        except (FileNotFoundError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
+            # OSError: a path that is a folder or unreadable; RecursionError: TOML nested too deep.
             raise click.ClickException(f"bad settings: {exc}") from exc
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -91,11 +92,11 @@ def import_file(
     if fmt is not None and fmt not in FORMATS:
         raise InvalidRequest(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     fmt = fmt or _detect(path)
+    rejects = _RejectWriter(reject_path)  # before the run is recorded: a bad path stores nothing
     started = clock()
     run_id = start_run(db, f"file:{path.name}", now=started)
     counts = ImportCounts()
     days: set[date] = set()
-    rejects = _RejectWriter(reject_path)
     status, error = "failed", None
     job = _ParseJob(path, fmt, batch_size, max_field_chars)
     try:
@@ -219,7 +220,12 @@ def _read_lines(raw: IO[bytes]) -> Iterator[_Line]:
     stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if _is_gzip(raw) else raw  # type: ignore[assignment]
     number = 0
     while True:
-        chunk = stream.readline(MAX_LINE_BYTES + 1)
+        try:
+            chunk = stream.readline(MAX_LINE_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as exc:  # a corrupt or truncated gzip stream
+            raise InvalidRequest(
+                f"the file is corrupt or truncated after line {number:,}: {exc}"
+            ) from None
         if not chunk:
             return
         number += 1
@@ -247,8 +253,17 @@ class _RejectWriter:
         self.path = path
         self.count = 0
         self._file: IO[str] | None = None
-        if path is not None and path.exists():
-            path.unlink()
+        if path is None:
+            return
+        try:
+            if path.exists() and not path.is_file():
+                raise IsADirectoryError(21, "not a regular file")
+            path.unlink(missing_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidRequest(
+                f"cannot write rejected records to {path}: {exc.strerror or exc}"
+            ) from None
 
     def add(self, reject: Reject) -> None:
         line, arxiv_id, error, text = reject.line, reject.arxiv_id, reject.error, reject.text
@@ -257,8 +272,12 @@ class _RejectWriter:
         if self.path is None:
             return
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8")
+            try:
+                self._file = self.path.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InvalidRequest(
+                    f"cannot write rejected records to {self.path}: {exc.strerror or exc}"
+                ) from None
         entry = {
             "line": line,
             "arxiv_id": arxiv_id,

@@ -142,7 +142,13 @@ def import_vectors(
         raise InvalidRequest(
             f"these vectors are from {model_id!r}; this hub uses {expected_model_id!r}"
         )
-    matrix = np.load(vectors_path, mmap_mode="r")
+    try:
+        # allow_pickle stays False: an object array is refused, never unpickled.
+        matrix = np.load(vectors_path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InvalidRequest(f"{vectors_path.name} is not a readable .npy array: {exc}") from None
+    if not isinstance(matrix, np.ndarray):
+        raise InvalidRequest(f"{vectors_path.name} is an archive, not one .npy array")
     if matrix.dtype not in (np.float16, np.float32) or matrix.ndim != 2:
         raise InvalidRequest(
             f"expected a 2-d float16 or float32 array, not {matrix.dtype} {matrix.shape}"
@@ -151,9 +157,16 @@ def import_vectors(
         raise InvalidRequest(
             f"the vectors have {matrix.shape[1]} dimensions; the model has {expected_dim}"
         )
-    ids = ids_path.read_text(encoding="utf-8").split()
+    try:
+        ids = ids_path.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"cannot read the ids file {ids_path.name}: {exc}") from None
     if len(ids) != matrix.shape[0]:
         raise InvalidRequest(f"{len(ids):,} ids for {matrix.shape[0]:,} vectors")
+    # Checked before anything is written: one NaN row would poison every distance to it.
+    for start in range(0, matrix.shape[0], 50_000):
+        if not np.isfinite(matrix[start : start + 50_000]).all():
+            raise InvalidRequest(f"{vectors_path.name} holds NaN or infinite values")
     written = unknown = 0
     for start in range(0, len(ids), 5_000):
         chunk = ids[start : start + 5_000]

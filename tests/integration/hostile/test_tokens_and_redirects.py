@@ -118,7 +118,7 @@ def test_a_sign_in_link_works_once(hostile: HostileRig) -> None:
 def test_a_replayed_opt_in_link_does_not_resubscribe_after_unsubscribing(
     hostile: HostileRig,
 ) -> None:
-    email = new_email("optin")
+    email = new_email("opt-in")
     client = hostile.anonymous()
     client.post("/digest/subscribe", data={"email": email, "frequency": "daily"})
     confirm = next(
