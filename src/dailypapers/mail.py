@@ -114,6 +114,11 @@ def _address_value(value: str) -> str:
         raise InvalidRequest(f"refused a non-ASCII mail address: {value!r}") from exc
 
 
+def envelope_address(value: str) -> str:
+    """The bare address of a To value, for SMTP's RCPT TO."""
+    return value if _PLAIN_ADDRESS.fullmatch(value) else parseaddr(value)[1]
+
+
 def header_line(name: str, value: str) -> str:
     """One RFC 5322 header field, folded, non-ASCII text as RFC 2047 encoded words."""
     _refuse_breaks(name, value)
@@ -346,7 +351,7 @@ class SmtpMailer:
     def send(self, mail: OutgoingMail) -> str:
         message = message_bytes(mail, self.sender)
         data = dkim_sign(message, self.dkim) if self.dkim is not None else message.data
-        recipient = parseaddr(mail.to)[1]
+        recipient = envelope_address(mail.to)
         with self._lock:
             for attempt in (1, 2):
                 try:

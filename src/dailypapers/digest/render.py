@@ -75,6 +75,7 @@ class DigestRenderer:
 
     def __init__(self, secret: str, policy: DigestPolicy, period: str) -> None:
         self.secret, self.policy, self.period = secret, policy, period
+        self.signer = links.LinkSigner(secret)
         self.label = period.split(":", 1)[-1]
         self.kind = "week" if period.startswith("weekly") else "day"
         self.from_address = parseaddr(policy.mail_from)[1] or f"noreply@{policy.domain}"
@@ -115,7 +116,7 @@ class DigestRenderer:
         for number, item in enumerate(items, start=1):
             p = item.paper
             # One token per item; the kind is a plain parameter (any kind is the subscriber's).
-            token = links.long_lived(self.secret, links.FEEDBACK, subscriber, a=p.arxiv_id)
+            token = self.signer.long_lived(links.FEEDBACK, subscriber, a=p.arxiv_id)
             feedback = links.url(self.policy.base_url, "/digest/feedback", token)
             values = {
                 "index": str(number),
@@ -140,14 +141,12 @@ class DigestRenderer:
         """The digest mail; with no items, the short quiet-period note."""
         secret, policy, period = self.secret, self.policy, self.period
         base = policy.base_url
-        unsubscribe = links.long_lived(secret, links.UNSUBSCRIBE, subscriber)
-        unsubscribe_url = links.url(base, "/digest/unsubscribe", unsubscribe)
-        manage_url = links.url(
-            base, "/digest/manage", links.long_lived(secret, links.MANAGE, subscriber)
+        sign = self.signer.long_lived
+        unsubscribe_url = links.url(
+            base, "/digest/unsubscribe", sign(links.UNSUBSCRIBE, subscriber)
         )
-        view_url = links.url(
-            base, "/digest/view", links.long_lived(secret, links.VIEW, subscriber, p=period)
-        )
+        manage_url = links.url(base, "/digest/manage", sign(links.MANAGE, subscriber))
+        view_url = links.url(base, "/digest/view", sign(links.VIEW, subscriber, p=period))
         text_items, html_items = self._items(subscriber, items)
         context = {
             "site_name": policy.site_name,

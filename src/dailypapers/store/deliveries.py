@@ -8,6 +8,7 @@ SQLite the write transaction (BEGIN IMMEDIATE) already serialises claimers.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -157,14 +158,33 @@ def record_plans(
         conn.execute(insert_for(conn, digest_sent_papers).on_conflict_do_nothing(), rows)
 
 
+_LOG_ATTEMPT = digest_attempts.insert()
+
+
 def log_attempt(
     conn: Connection, delivery_id: int, outcome: str, detail: str | None, now: datetime
 ) -> None:
     conn.execute(
-        digest_attempts.insert().values(
-            delivery_id=delivery_id, at=now, outcome=outcome, detail=detail
-        )
+        _LOG_ATTEMPT, {"delivery_id": delivery_id, "at": now, "outcome": outcome, "detail": detail}
     )
+
+
+@functools.cache
+def _finish_statement(with_message_id: bool, with_sent_at: bool) -> Any:
+    """The UPDATE that finishes a row, built once per shape (a send marks one row per message,
+    so the statement is not rebuilt each time)."""
+    values: dict[str, Any] = {
+        "status": bindparam("new_status", type_=d.c.status.type),
+        "lease_until": None,
+        "error": bindparam("new_error", type_=d.c.error.type),
+        "next_attempt_at": bindparam("new_next_attempt_at", type_=d.c.next_attempt_at.type),
+        "attempts": d.c.attempts + 1,
+    }
+    if with_message_id:
+        values["message_id"] = bindparam("new_message_id", type_=d.c.message_id.type)
+    if with_sent_at:
+        values["sent_at"] = bindparam("new_sent_at", type_=d.c.sent_at.type)
+    return update(d).where(d.c.id == bindparam("delivery_id")).values(**values)
 
 
 def finish(
@@ -177,19 +197,20 @@ def finish(
     error: str | None = None,
     next_attempt_at: datetime | None = None,
 ) -> None:
-    """Mark a claimed row sent, quiet, retry (with its due time), bounced or failed."""
-    values: dict[str, Any] = {
-        "status": status,
-        "lease_until": None,
-        "error": error,
-        "next_attempt_at": next_attempt_at,
-        "attempts": d.c.attempts + 1,
+    """Mark a claimed row sent, quiet, retry (with its due time), bounced or failed, and log the
+    attempt: two statements, committed by the caller before the next message goes out."""
+    sent_at = status in ("sent", "quiet")
+    params: dict[str, Any] = {
+        "delivery_id": delivery_id,
+        "new_status": status,
+        "new_error": error,
+        "new_next_attempt_at": next_attempt_at,
     }
     if message_id is not None:
-        values["message_id"] = message_id
-    if status in ("sent", "quiet"):
-        values["sent_at"] = now
-    conn.execute(update(d).where(d.c.id == delivery_id).values(**values))
+        params["new_message_id"] = message_id
+    if sent_at:
+        params["new_sent_at"] = now
+    conn.execute(_finish_statement(message_id is not None, sent_at), params)
     log_attempt(conn, delivery_id, status, error, now)
 
 
