@@ -24,7 +24,7 @@ from dailypapers.digest.render import DigestRenderer
 from dailypapers.digest.select import Candidate, select_items
 from dailypapers.domain import DigestDelivery, Subscriber
 from dailypapers.errors import InvalidRequest, SourceUnavailable
-from dailypapers.mail import Mailer, smtp_reply_code
+from dailypapers.mail import Mailer, OutgoingMail, smtp_reply_code
 from dailypapers.periods import week_period
 from dailypapers.search.index import SearchIndex
 from dailypapers.search.query import MAX_LIMIT, parse_query
@@ -97,6 +97,13 @@ def candidates_for(
         page_size=policy.candidates,
     )
     return [Candidate(p, s) for p, s in zip(ranked.papers, ranked.scores, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    delivery: DigestDelivery
+    subscriber: Subscriber
+    answer: Callable[[], str]
 
 
 class Sender:
@@ -202,21 +209,31 @@ class Sender:
                     conn, [(d, plans[d.id]) for d in batch if d.id in plans], now=now
                 )
         lease_renewed = now
-        for delivery in batch:
-            subscriber = subscribers.get(delivery.subscriber_id)
-            paper_ids = plans.get(delivery.id, list(delivery.paper_ids or ()))
-            now = self.clock()
-            if (now - lease_renewed).total_seconds() > self.policy.lease_seconds / 2:
-                lease_renewed = self._renew(batch, now)
-            if subscriber is None or subscriber.status != "confirmed":
-                self._finish(delivery, "skipped", report, error="no longer subscribed")
-                continue
-            if not paper_ids and self.policy.quiet_mode != "note":
-                self._finish(delivery, "quiet", report)
-                continue
-            self._deliver(
-                delivery, subscriber, personal.rebuild(paper_ids, known), renderer, report
-            )
+        # The message sent but not yet answered: its answer is read, and its row marked, only
+        # after the next message is rendered (the server works while we render) and always
+        # before the next message is sent, so at most one message is ever unrecorded.
+        in_flight: _InFlight | None = None
+        try:
+            for delivery in batch:
+                subscriber = subscribers.get(delivery.subscriber_id)
+                paper_ids = plans.get(delivery.id, list(delivery.paper_ids or ()))
+                now = self.clock()
+                if (now - lease_renewed).total_seconds() > self.policy.lease_seconds / 2:
+                    lease_renewed = self._renew(batch, now)
+                if subscriber is None or subscriber.status != "confirmed":
+                    self._finish(delivery, "skipped", report, error="no longer subscribed")
+                    continue
+                if not paper_ids and self.policy.quiet_mode != "note":
+                    self._finish(delivery, "quiet", report)
+                    continue
+                mail = renderer.render(subscriber, personal.rebuild(paper_ids, known))
+                if in_flight is not None:
+                    self._settle(in_flight, report)
+                    in_flight = None
+                in_flight = self._submit(delivery, subscriber, mail, report)
+        finally:
+            if in_flight is not None:
+                self._settle(in_flight, report)
 
     def _renew(self, batch: list[DigestDelivery], now: datetime) -> datetime:
         with self.db.write() as conn:
@@ -227,27 +244,44 @@ class Sender:
             )
         return now
 
-    def _deliver(
+    def _submit(
         self,
         delivery: DigestDelivery,
         subscriber: Subscriber,
-        items: list[personal.Item],
-        renderer: DigestRenderer,
+        mail: OutgoingMail,
+        report: SendReport,
+    ) -> _InFlight | None:
+        try:
+            answer = self.mailer.submit(mail)
+        except (SourceUnavailable, InvalidRequest) as exc:
+            self._refused(delivery, subscriber, exc, report)
+            return None
+        return _InFlight(delivery, subscriber, answer)
+
+    def _settle(self, in_flight: _InFlight, report: SendReport) -> None:
+        """Wait for the server's answer to the message in flight and mark its row."""
+        try:
+            message_id = in_flight.answer()
+        except (SourceUnavailable, InvalidRequest) as exc:
+            self._refused(in_flight.delivery, in_flight.subscriber, exc, report)
+            return
+        self._finish(in_flight.delivery, "sent", report, message_id=message_id)
+
+    def _refused(
+        self,
+        delivery: DigestDelivery,
+        subscriber: Subscriber,
+        exc: SourceUnavailable | InvalidRequest,
         report: SendReport,
     ) -> None:
-        try:
-            mail = renderer.render(subscriber, items)
-            message_id = self.mailer.send(mail)
-        except (SourceUnavailable, InvalidRequest) as exc:
-            code = smtp_reply_code(exc)
-            if code is not None and code >= 500:
-                self._bounce(delivery, subscriber, report, f"{code}: {exc}")
-            elif isinstance(exc, InvalidRequest) and code is None:
-                self._finish(delivery, "failed", report, error=str(exc))
-            else:
-                self._retry(delivery, report, str(exc))
-            return
-        self._finish(delivery, "sent", report, message_id=message_id)
+        """5xx: a bounce; a message we cannot build: failed; anything else: retry later."""
+        code = smtp_reply_code(exc)
+        if code is not None and code >= 500:
+            self._bounce(delivery, subscriber, report, f"{code}: {exc}")
+        elif isinstance(exc, InvalidRequest) and code is None:
+            self._finish(delivery, "failed", report, error=str(exc))
+        else:
+            self._retry(delivery, report, str(exc))
 
     def _retry(self, delivery: DigestDelivery, report: SendReport, error: str) -> None:
         if delivery.attempts + 1 >= self.policy.max_attempts:
