@@ -39,3 +39,15 @@ class RateLimited(DailyPapersError):
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class StoreUnavailable(DailyPapersError):
+    """The database cannot be reached or written just now (down, restarting, locked, disk full).
+
+    Web requests answer 503 with Retry-After; commands print the message and exit 1. Nothing of
+    the failed transaction was kept.
+    """
+
+    def __init__(self, message: str, *, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -48,7 +48,7 @@ BOMBS: dict[str, bytes] = {
     "not xml": b"\x00\x01\x02 binary garbage \xff\xfe",
     "empty": b"",
     "deeply nested": b"<a>" * 100_000 + b"</a>" * 100_000,
-    "invalid utf-8": b'<?xml version="1.0" encoding="utf-8"?><r>caf\xe9</r>',
+    "invalid utf-8": b'<?xml version="1.0" encoding="utf-8"?><r>d\xe9j\xe0</r>',
     "html error page": b"<html><body><h1>502 Bad Gateway</h1></body></html>",
 }
 
