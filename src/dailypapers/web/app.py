@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers import __version__
 from dailypapers.config import load_settings
@@ -34,45 +33,18 @@ from dailypapers.web.deps import AppState, make_templates
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.limits import RateLimits
 from dailypapers.web.request_context import RequestContext
+from dailypapers.web.security import SecurityHeaders
 
 _HERE = Path(__file__).parent
 LOOPBACK = ("127.0.0.1", "::1")
 # Bodies smaller than this are not worth compressing (bytes).
 GZIP_MINIMUM_BYTES = 1_000
-# Everything is served from this origin: no CDN, no inline script, no framing.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-_SECURITY_HEADERS = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-]
 API_DESCRIPTION = (
     "Compatible with the Hugging Face papers API: point `huggingface_hub.HfApi(endpoint=...)`, "
     "`HF_ENDPOINT` or the `hf papers` CLI at this server. Errors are "
-    '`{"error": {"code", "message"}}` with status 400 or 404.'
+    '`{"error": {"code", "message"}}` with the status each operation lists (400, 404, and 429 '
+    "with Retry-After past the per-address limits)."
 )
-
-
-class SecurityHeaders:
-    """Adds the CSP and friends to every response (a plain ASGI middleware: no extra task)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def _document_statuses_sent(app: FastAPI) -> None:

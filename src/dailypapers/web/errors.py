@@ -24,6 +24,7 @@ from dailypapers.errors import (
     SourceUnavailable,
 )
 from dailypapers.web.deps import AppState
+from dailypapers.web.security import SECURITY_HEADERS
 from dailypapers.web.viewer import referer_path, sign_in_first
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,11 @@ def _allowed_methods(request: Request) -> set[str]:
 
 async def _internal(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500, _INTERNAL)
+    response = error_response(request, 500, _INTERNAL)
+    # Sent by ServerErrorMiddleware, outside SecurityHeaders: it adds its own.
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
