@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The *_created series say when a process first counted; multiprocess mode has none, so neither
 # has a single process.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 # Latency buckets (seconds): pages answer in milliseconds, a cold semantic search in a second.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # A request no route matched (a 404 for a made-up path) counts under this one label, so that
