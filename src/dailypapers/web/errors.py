@@ -22,6 +22,7 @@ from dailypapers.errors import (
     PermissionDenied,
     RateLimited,
     SourceUnavailable,
+    StoreUnavailable,
 )
 from dailypapers.web.deps import AppState
 from dailypapers.web.security import SECURITY_HEADERS
@@ -30,6 +31,8 @@ from dailypapers.web.viewer import referer_path, sign_in_first
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
+# Message for a 503 from the store: the driver's words (host, port, file) stay in the log.
+_STORE_DOWN = "The database is unavailable for a moment (restarting or busy); try again shortly."
 # Message for a 500: the same whatever failed, so nothing about the inside leaks.
 _INTERNAL = "Something went wrong on our side. It has been logged; please try again later."
 
@@ -42,6 +45,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DailyPapersError], int], ...] = (
     (Conflict, 409),
     (RateLimited, 429),
     (SourceUnavailable, 503),
+    (StoreUnavailable, 503),
     (InvalidRequest, 400),
 )
 
@@ -89,6 +93,14 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 
 async def _conflict(request: Request, exc: Exception) -> Response:
     return error_response(request, 409, str(exc))
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoreUnavailable)
+    log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = error_response(request, 503, _STORE_DOWN)
+    response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
@@ -171,6 +183,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(SourceUnavailable, _unavailable)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _internal)
