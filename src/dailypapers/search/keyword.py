@@ -271,6 +271,24 @@ class KeywordSearcher:
         result = self._searcher.search(compiled, limit=len(arxiv_ids), count=False)
         return {self._id(address) for _, address in result.hits}
 
+    def max_matches(self, query: Query) -> int:
+        """An upper bound on the matches of `query` from the terms' document frequencies, without
+        running it: every wanted clause must match, so its rarest term bounds the matches.
+        Deleted documents and filters only make the real number smaller."""
+        bound = self.num_docs
+        for clause in query.wanted:
+            if clause.field == "id":
+                bound = min(bound, 1)
+                continue
+            names = [_FIELD_NAMES[clause.field]] if clause.field else list(BOOSTS)
+            found = 1 if clause.field is None and is_arxiv_id(clause.text) else 0
+            for name in names:
+                tokens = ANALYZERS[_FIELD_ANALYZER[name]].analyze(clause.text)
+                if tokens:
+                    found += min(int(self._searcher.doc_freq(name, t)) for t in tokens)
+            bound = min(bound, found)
+        return bound
+
     def count(self, query: Query) -> int:
         result = self._searcher.search(self._compile(query, None, ()), limit=1, count=True)
         return int(getattr(result, "count", 0) or 0)

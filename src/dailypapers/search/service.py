@@ -29,8 +29,10 @@ from dailypapers.store.changes import (
 )
 from dailypapers.store.vectors import find_paper_vector
 
-# Queries with at most this many matches get their live upvote counts by id; broader ones read
-# the store's upvoted set instead. Each candidate costs a stored-document read in the index.
+# Queries that can match at most this many papers (by their terms' document frequencies) get
+# their live upvote counts by id; broader ones read the store's upvoted set instead. Each
+# candidate costs a stored-document read in the index; counting the matches first would cost a
+# full run of a broad query.
 CANDIDATE_JOIN_LIMIT = 500
 
 
@@ -106,9 +108,9 @@ def _with_vectors(
     if embedder is None:
         return None
     only_ids: Collection[str] | None = None
-    if query.min_upvotes:
+    if query.min_upvotes:  # which papers reach it is enough: hybrid ranks by relevance
         with db.read() as conn:
-            only_ids = list_live_upvotes(conn, at_least=query.min_upvotes)
+            only_ids = list_upvoted_ids(conn, at_least=query.min_upvotes)
     return vector_search(
         opened, config, embedder, query, only_ids=only_ids, with_months=with_months
     )
@@ -187,18 +189,21 @@ def _with_live_upvotes(
 ) -> tuple[list[tuple[str, float]], int, Collection[str] | None]:
     """A page where upvotes matter: (page, total, the ids the matches were limited to).
 
-    Votes are not in the index, so counts come from the store. A query with few matches joins
-    the counts on its candidates; a broad one asks the store for the upvoted papers (featured or
+    Votes are not in the index, so counts come from the store. A query that can match only a
+    few papers (its rarest term's document frequency says so, without running it) joins the
+    counts on its candidates; a broad one asks the store for the upvoted papers (featured or
     voted: bounded by those, not by the corpus) and limits the index to them.
     """
-    if keyword.count(query) <= CANDIDATE_JOIN_LIMIT:
+    if keyword.max_matches(query) <= CANDIDATE_JOIN_LIMIT:
         candidates = keyword.all_matches(query, only_ids=None, limit=CANDIDATE_JOIN_LIMIT)
         with db.read() as conn:
             upvotes = find_live_upvotes(conn, [arxiv_id for arxiv_id, _, _ in candidates])
         kept = [c for c in candidates if upvotes[c[0]] >= (query.min_upvotes or 0)]
         kept.sort(key=_order(query, upvotes))
         page = [(arxiv_id, score) for arxiv_id, score, _ in kept]
-        return page[query.offset : query.offset + query.limit], len(kept), None
+        # The chart counts what the total counts: with a minimum, only the papers that reach it.
+        only = [arxiv_id for arxiv_id, _ in page] if query.min_upvotes else None
+        return page[query.offset : query.offset + query.limit], len(kept), only
     if query.sort != "upvotes":  # a minimum, ranked otherwise: which papers reach it is enough
         with db.read() as conn:
             upvoted = list_upvoted_ids(conn, at_least=query.min_upvotes or 1)

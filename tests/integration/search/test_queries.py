@@ -206,10 +206,13 @@ def test_joining_counts_on_candidates_or_reading_the_upvoted_set_agree(
     db, index = searchable
     query = parse_query("learning", limit=120, **options)  # type: ignore[arg-type]
     monkeypatch.setattr(service, "CANDIDATE_JOIN_LIMIT", 100_000)
-    joined = search_papers(db, index, query)
+    joined = search_papers(db, index, query, with_months=True)
     monkeypatch.setattr(service, "CANDIDATE_JOIN_LIMIT", 0)
-    from_set = search_papers(db, index, query)
+    from_set = search_papers(db, index, query, with_months=True)
     assert joined.total == from_set.total > 0
+    # The chart counts what the total counts, minimum upvotes included, on either path.
+    assert joined.months == from_set.months
+    assert sum(m.count for m in joined.months) == joined.total
 
     def order(result: SearchResult) -> list[object]:  # ties may fall either way
         if query.sort == "upvotes":
