@@ -311,6 +311,8 @@ class Sender:
         error: str | None = None,
         next_attempt_at: datetime | None = None,
     ) -> None:
+        """Commit the row's outcome (sent, quiet, retry, bounced, failed, skipped), then count
+        it: every delivery's outcome passes here exactly once per attempt."""
         with self.db.write() as conn:
             ledger.finish(
                 conn,
