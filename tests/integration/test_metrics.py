@@ -6,7 +6,7 @@ against a real `serve --workers 2` in test_deployment.py.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from dailypapers.domain import ImportCounts, PaperRecord
 from dailypapers.search.catchup import catch_up
 from dailypapers.store import Database
+from dailypapers.store.harvests import fail_cursor, finish_cursor, start_cursor
 from dailypapers.store.ingest_runs import finish_run, start_run
 from dailypapers.store.papers import upsert_papers
 from dailypapers.web import metrics
@@ -93,6 +94,10 @@ def test_store_gauges_follow_the_store(db: Database, tmp_path: Path) -> None:
     assert empty[("dailypapers_digest_deliveries", (("status", "failed"),))] == 0
 
     finished = datetime.now(UTC).replace(microsecond=0)
+    start_cursor(db, "cs", "arXiv", from_date=None, until_date=None, now=finished)
+    finish_cursor(db, "cs", "arXiv", last_datestamp=date(2026, 9, 24), now=finished)
+    start_cursor(db, "math", "arXiv", from_date=None, until_date=None, now=finished)
+    fail_cursor(db, "math", "arXiv", error="arXiv answered 503", now=finished)
     run_id = start_run(db, "oai-pmh arXiv set=cs *..*", now=finished - timedelta(minutes=3))
     finish_run(db, run_id, ImportCounts(lines=1, papers_seen=1), status="ok", now=finished)
     with db.write() as conn:
@@ -111,6 +116,10 @@ def test_store_gauges_follow_the_store(db: Database, tmp_path: Path) -> None:
     now = gauges(db, data_dir)
     stamp = now[("dailypapers_harvest_last_success_timestamp_seconds", ())]
     assert abs(stamp - finished.timestamp()) < 1
+    newest = now[("dailypapers_harvest_newest_datestamp_seconds", (("set", "cs"),))]
+    assert newest == datetime(2026, 9, 24, tzinfo=UTC).timestamp()
+    assert now[("dailypapers_harvest_failed", (("set", "cs"),))] == 0
+    assert now[("dailypapers_harvest_failed", (("set", "math"),))] == 1
     assert now[("dailypapers_index_generation", ())] >= 1
     assert now[("dailypapers_index_documents", ())] == 1
     assert now[("dailypapers_index_lag_changes", ())] >= 1, "the second paper is not indexed"

@@ -204,6 +204,23 @@ class StoreGauges(Collector):
                 1 if lag.state == "late" else 0,
             ),
         ]
+        newest = GaugeMetricFamily(
+            "dailypapers_harvest_newest_datestamp_seconds",
+            "Per OAI-PMH set: the newest record datestamp harvested, Unix time (0: none yet).",
+            labels=["set"],
+        )
+        failing = GaugeMetricFamily(
+            "dailypapers_harvest_failed",
+            "Per OAI-PMH set: 1 when its last harvest failed (resumed by the next run).",
+            labels=["set"],
+        )
+        for cursor in report.cursors:
+            name = cursor.set_spec or "*"
+            stamp = cursor.last_datestamp
+            midnight = datetime(stamp.year, stamp.month, stamp.day, tzinfo=UTC) if stamp else None
+            newest.add_metric([name], midnight.timestamp() if midnight else 0)
+            failing.add_metric([name], 1 if cursor.status == "failed" else 0)
+        out += [newest, failing]
         summary = status_summary(services.db)
         deliveries = GaugeMetricFamily(
             "dailypapers_digest_deliveries",
