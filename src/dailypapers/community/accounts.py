@@ -73,14 +73,6 @@ def request_sign_in(
     with db.write() as conn:
         rate_limits.take(
             conn,
-            f"signin-ip:{ip}",
-            limit=policy.signin_per_hour_per_ip,
-            window=rate_limits.HOUR,
-            now=now,
-            what="sign-in requests from your network",
-        )
-        rate_limits.take(
-            conn,
             f"signin-email:{tokens.digest(address)}",
             limit=policy.signin_per_hour_per_address,
             window=rate_limits.HOUR,
@@ -88,6 +80,15 @@ def request_sign_in(
             what="sign-in links for this address",
         )
         account = store_users.find_user_by_email(conn, address)
+        # Last, so the network's shared counter row is locked only until the commit just after.
+        rate_limits.take(
+            conn,
+            f"signin-ip:{ip}",
+            limit=policy.signin_per_hour_per_ip,
+            window=rate_limits.HOUR,
+            now=now,
+            what="sign-in requests from your network",
+        )
     if account is not None and account.is_suspended:
         raise PermissionDenied("this account is suspended")
     token = tokens.sign_token(

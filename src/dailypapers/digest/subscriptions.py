@@ -55,14 +55,7 @@ def subscribe(
     address = normalise_email(email)
     chosen = _frequency(frequency)
     with db.write() as conn:
-        rate_limits.take(
-            conn,
-            f"subscribe-ip:{ip}",
-            limit=policy.subscribe_per_hour_per_ip,
-            window=rate_limits.HOUR,
-            now=now,
-            what="subscriptions from your network",
-        )
+        subscriber = store.add_pending(conn, address, chosen, user_id=user_id, now=now)
         rate_limits.take(
             conn,
             f"subscribe-email:{tokens.digest(address)}",
@@ -71,7 +64,17 @@ def subscribe(
             now=now,
             what="confirmation mails for this address",
         )
-        subscriber = store.add_pending(conn, address, chosen, user_id=user_id, now=now)
+        # Last: every subscription from one network updates this one counter row, and the row
+        # stays locked until commit. Taken first, it was held across the whole transaction and
+        # 4 PostgreSQL workers queued on it for seconds (#9). A refusal still rolls back all.
+        rate_limits.take(
+            conn,
+            f"subscribe-ip:{ip}",
+            limit=policy.subscribe_per_hour_per_ip,
+            window=rate_limits.HOUR,
+            now=now,
+            what="subscriptions from your network",
+        )
     if subscriber.status in ("confirmed", "bouncing"):
         log.info("subscribe: %s is already subscribed; no mail sent", subscriber.id)
         return address
