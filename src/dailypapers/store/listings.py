@@ -91,24 +91,33 @@ def paper_from_row(row: Any, versions: Sequence[Version] = ()) -> Paper:
     )
 
 
-_PAPER_BY_ID = _PAPER_SELECT.where(papers.c.arxiv_id == bindparam("arxiv_id"))
-_VERSIONS_OF = (
-    select(paper_versions.c.version, paper_versions.c.submitted_at, paper_versions.c.withdrawn)
-    .where(paper_versions.c.arxiv_id == bindparam("arxiv_id"))
+# A paper and its versions in one statement: a row per known version (one row with NULL
+# version columns when none is known), the paper's columns repeated on each.
+_PAPER_WITH_VERSIONS = (
+    _PAPER_SELECT.add_columns(
+        paper_versions.c.version.label("v_version"),
+        paper_versions.c.submitted_at.label("v_submitted_at"),
+        paper_versions.c.withdrawn.label("v_withdrawn"),
+    )
+    .outerjoin(paper_versions, paper_versions.c.arxiv_id == papers.c.arxiv_id)
+    .where(papers.c.arxiv_id == bindparam("arxiv_id"))
     .order_by(paper_versions.c.version)
 )
 
 
 def get_paper(conn: Connection, arxiv_id: str) -> Paper:
     """The paper with its versions; raises NotFound."""
-    row = conn.execute(_PAPER_BY_ID, {"arxiv_id": arxiv_id}).first()
-    if row is None:
+    rows = conn.execute(_PAPER_WITH_VERSIONS, {"arxiv_id": arxiv_id}).all()
+    if not rows:
         raise NotFound(f"paper {arxiv_id} is not in this hub")
     versions = [
-        Version(version=v, submitted_at=at, withdrawn=bool(withdrawn))
-        for v, at, withdrawn in conn.execute(_VERSIONS_OF, {"arxiv_id": arxiv_id})
+        Version(
+            version=row.v_version, submitted_at=row.v_submitted_at, withdrawn=bool(row.v_withdrawn)
+        )
+        for row in rows
+        if row.v_version is not None
     ]
-    return paper_from_row(row, versions)
+    return paper_from_row(rows[0], versions)
 
 
 _LATEST_FEATURED_DAY = (

@@ -29,7 +29,7 @@ from dailypapers.web.caching import (
     PAPER_MAX_AGE_SECONDS,
     CachedBody,
     cached,
-    cached_list,
+    cached_list_async,
 )
 from dailypapers.web.deps import State, utc_now, with_query
 from dailypapers.web.hf_json import daily_entry, paper_object
@@ -49,7 +49,7 @@ def _json(data: Any) -> str:
     summary="Featured papers",
     responses={200: {"links": paper_links("$response.body#/0/paper/id")}},
 )
-def api_daily_papers(
+async def api_daily_papers(
     request: Request,
     state: State,
     day: Annotated[
@@ -100,7 +100,8 @@ def api_daily_papers(
         body = _json([daily_entry(paper, services.base_url) for paper in papers])
         return CachedBody(body.encode(), "application/json", headers)
 
-    return cached_list(request, state.list_cache, make)
+    # async: a cached page is served on the event loop; a miss is made in the thread pool.
+    return await cached_list_async(request, state.list_cache, make)
 
 
 @router.get(

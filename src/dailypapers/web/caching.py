@@ -2,6 +2,13 @@
 and a short-lived per-process cache of rendered lists.
 
 The ETag is weak because GZipMiddleware may re-encode the body; it still validates the content.
+
+Rendered lists (featured days, weeks, months, trending, /api/daily_papers) are kept per process
+for LIST_CACHE_SECONDS (30 s). That is the whole staleness bound, with any number of workers:
+each worker's copy expires on its own clock, so a vote, comment or import shows on every list
+within 30 s (clients are told max-age=60). A signed-in viewer's list is never taken from it.
+A hit is answered on the event loop, without a hop to the thread pool; only a miss renders, in
+the pool.
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
 
 # Lists change when an import or a vote lands: a minute of staleness is fine for readers.
 LIST_MAX_AGE_SECONDS = 60
@@ -40,10 +48,14 @@ def cached(
     max_age: int,
     last_modified: datetime | None = None,
     headers: dict[str, str] | None = None,
+    etag: str | None = None,
 ) -> Response:
-    """A 200 with validators, or a bodiless 304 when the client's copy is current."""
+    """A 200 with validators, or a bodiless 304 when the client's copy is current.
+
+    `etag`: the body's etag_for() when the caller already has it (a cached body).
+    """
     data = body.encode() if isinstance(body, str) else body
-    etag = etag_for(data)
+    etag = etag or etag_for(data)
     out = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", **(headers or {})}
     if last_modified is not None:
         out["Last-Modified"] = format_datetime(last_modified.replace(microsecond=0), usegmt=True)
@@ -75,6 +87,11 @@ class CachedBody:
     body: bytes
     media_type: str
     headers: dict[str, str]
+    # Hashed once when the body is made, not on every response that serves it.
+    etag: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", etag_for(self.body))
 
 
 class ListCache:
@@ -92,13 +109,21 @@ class ListCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get_or_make(self, key: str, make: Callable[[], CachedBody]) -> CachedBody:
+    def get(self, key: str) -> CachedBody | None:
+        """The body cached under `key` if it is younger than the TTL."""
         now = time.monotonic()
         with self._lock:
             found = self._entries.get(key)
             if found is not None and now - found[0] < self.ttl_seconds:
                 self._entries.move_to_end(key)
                 return found[1]
+        return None
+
+    def get_or_make(self, key: str, make: Callable[[], CachedBody]) -> CachedBody:
+        found = self.get(key)
+        if found is not None:
+            return found
+        now = time.monotonic()
         made = make()  # outside the lock: two misses may both render; the last one stays
         if len(made.body) <= self.max_bytes // 8:
             with self._lock:
@@ -117,8 +142,14 @@ class ListCache:
 
 
 def request_key(request: Request) -> str:
-    """The cache key of a GET: path plus the query parameters in a canonical order."""
-    return request.url.path + "?" + "&".join(sorted(str(request.query_params).split("&")))
+    """The cache key of a GET: path plus the query parameters in a canonical order.
+
+    Read from the raw scope (building request.url costs more than the rest of a cache hit). Two
+    spellings of the same parameters may get two entries; two different queries never share one.
+    """
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    path: str = request.scope["path"]
+    return path + "?" + "&".join(sorted(query.split("&")))
 
 
 def cached_list(
@@ -129,4 +160,31 @@ def cached_list(
     max_age: int = LIST_MAX_AGE_SECONDS,
 ) -> Response:
     made = cache.get_or_make(request_key(request), make)
-    return cached(request, made.body, made.media_type, max_age=max_age, headers=made.headers)
+    return _serve(request, made, max_age)
+
+
+async def cached_list_async(
+    request: Request,
+    cache: ListCache,
+    make: Callable[[], CachedBody],
+    *,
+    max_age: int = LIST_MAX_AGE_SECONDS,
+) -> Response:
+    """cached_list for an async handler: a hit is served on the event loop, a miss is made in
+    the thread pool (it reads the store and renders)."""
+    key = request_key(request)
+    made = cache.get(key)
+    if made is None:
+        made = await run_in_threadpool(cache.get_or_make, key, make)
+    return _serve(request, made, max_age)
+
+
+def _serve(request: Request, made: CachedBody, max_age: int) -> Response:
+    return cached(
+        request,
+        made.body,
+        made.media_type,
+        max_age=max_age,
+        headers=made.headers,
+        etag=made.etag,
+    )

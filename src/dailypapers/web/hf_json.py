@@ -80,16 +80,17 @@ def paper_object(paper: Paper, base_url: str) -> dict[str, Any]:
 
 def daily_entry(paper: Paper, base_url: str) -> dict[str, Any]:
     """An item of /api/daily_papers and /api/papers/search."""
-    submitter = paper.featured.submitter_name if paper.featured else None
+    obj = paper_object(paper, base_url)
     return {
-        "paper": paper_object(paper, base_url),
+        "paper": obj,
         # When the entry went on the daily list: HfApi maps this to PaperInfo.submitted_at.
-        "publishedAt": _featured_at(paper),
+        "publishedAt": obj["submittedOnDailyAt"],
         "title": paper.title,
         "summary": paper.abstract,
         "thumbnail": None,
         "numComments": paper.num_comments,
-        "submittedBy": hf_user(submitter, base_url) if submitter else None,
+        # The same user object as the paper's submittedOnDailyBy (serialised twice, made once).
+        "submittedBy": obj["submittedOnDailyBy"],
         "organization": None,
         "isAuthorParticipating": False,
         "upvotes": paper.upvotes,

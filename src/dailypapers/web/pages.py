@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from dailypapers import catalog
 from dailypapers.community.overviews import paper_view
@@ -21,7 +22,7 @@ from dailypapers.web.caching import (
     PAPER_MAX_AGE_SECONDS,
     CachedBody,
     cached,
-    cached_list,
+    cached_list_async,
 )
 from dailypapers.web.charts import month_chart
 from dailypapers.web.deps import (
@@ -66,17 +67,21 @@ def _viewer_context(state: State, viewer: Viewer | None, papers: Sequence[Paper]
     return {"viewer": viewer, "upvoted": upvoted_among(state.services.db, account_of(viewer), ids)}
 
 
-def _list_response(
+async def _list_response(
     request: Request, state: State, viewer: Viewer | None, fmt: str, make: Callable[..., CachedBody]
 ) -> Response:
-    """The shared cached list for signed-out viewers (and BibTeX); a fresh one for the signed-in."""
+    """The shared cached list for signed-out viewers (and BibTeX); a fresh one for the signed-in.
+
+    The list handlers are async so that a cached list is served on the event loop; whatever
+    reads the store or renders runs in the thread pool.
+    """
     if viewer is None or fmt == "bib":
-        return cached_list(request, state.list_cache, make)
-    made = make(viewer)
+        return await cached_list_async(request, state.list_cache, make)
+    made = await run_in_threadpool(make, viewer)
     return personal(Response(made.body, media_type=made.media_type, headers=made.headers))
 
 
-def _featured_page(
+async def _featured_page(
     request: Request, state: State, viewer: Viewer | None, period: Period | None, p: int, fmt: str
 ) -> Response:
     def make(viewer: Viewer | None = None) -> CachedBody:
@@ -100,18 +105,18 @@ def _featured_page(
         )
         return CachedBody(html.encode(), _HTML, _VARY)
 
-    return _list_response(request, state, viewer, fmt, make)
+    return await _list_response(request, state, viewer, fmt, make)
 
 
 @router.get("/")
-def home_page(
+async def home_page(
     request: Request, state: State, viewer: SignedIn, p: Page = 0, format: Format = "html"
 ) -> Response:
-    return _featured_page(request, state, viewer, None, p, format)
+    return await _featured_page(request, state, viewer, None, p, format)
 
 
 @router.get("/papers")
-def papers_page(
+async def papers_page(
     request: Request,
     state: State,
     viewer: SignedIn,
@@ -120,11 +125,11 @@ def papers_page(
     format: Format = "html",
 ) -> Response:
     period = day_period(parse_day(day)) if day else None
-    return _featured_page(request, state, viewer, period, p, format)
+    return await _featured_page(request, state, viewer, period, p, format)
 
 
 @router.get("/papers/date/{day}")
-def day_page(
+async def day_page(
     request: Request,
     state: State,
     viewer: SignedIn,
@@ -132,11 +137,11 @@ def day_page(
     p: Page = 0,
     format: Format = "html",
 ) -> Response:
-    return _featured_page(request, state, viewer, day_period(parse_day(day)), p, format)
+    return await _featured_page(request, state, viewer, day_period(parse_day(day)), p, format)
 
 
 @router.get("/papers/week/{week}")
-def week_page(
+async def week_page(
     request: Request,
     state: State,
     viewer: SignedIn,
@@ -144,11 +149,11 @@ def week_page(
     p: Page = 0,
     format: Format = "html",
 ) -> Response:
-    return _featured_page(request, state, viewer, parse_week(week), p, format)
+    return await _featured_page(request, state, viewer, parse_week(week), p, format)
 
 
 @router.get("/papers/month/{month}")
-def month_page(
+async def month_page(
     request: Request,
     state: State,
     viewer: SignedIn,
@@ -156,7 +161,7 @@ def month_page(
     p: Page = 0,
     format: Format = "html",
 ) -> Response:
-    return _featured_page(request, state, viewer, parse_month(month), p, format)
+    return await _featured_page(request, state, viewer, parse_month(month), p, format)
 
 
 @markdown_router.get(
@@ -226,7 +231,7 @@ def author_page(
 
 
 @router.get("/trending")
-def trending_page(
+async def trending_page(
     request: Request, state: State, viewer: SignedIn, p: Page = 0, format: Format = "html"
 ) -> Response:
     services = state.services
@@ -257,7 +262,7 @@ def trending_page(
         )
         return CachedBody(html.encode(), _HTML, _VARY)
 
-    return _list_response(request, state, viewer, format, make)
+    return await _list_response(request, state, viewer, format, make)
 
 
 @router.get("/search")
