@@ -4,12 +4,16 @@ The only module that imports usearch (lazily). It knows nothing of the store or 
 
     vector/
       ids.txt         one arxiv_id a line; row i of every array belongs to line i
-      vectors.npy     float32 (exact search, memory-mapped) or float16 beside an HNSW graph
-      published.npy   int64 seconds since the epoch (0: unknown), for date filters
+      vectors.npy     float16, memory-mapped (the store keeps float16 too)
+      published.npy   int64 seconds since the epoch (0: unknown), ascending: rows are written in
+                      publication order, so a date filter is one contiguous span of rows
       months.npy      int32 202405 (0: unknown), for the chart
       categories.json category (and archive), lowercased -> [first, end) into category_rows.npy
       category_rows.npy
       hnsw.usearch    only past exact_max rows: usearch HNSW, f16, inner product
+
+Exact search reads the float16 rows with SIMD dot products (numkong, which usearch brings; numpy
+otherwise): a date span is read in place, scattered rows (categories, a list of papers) gathered.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +31,18 @@ import numpy.typing as npt
 
 from dailypapers.search.embedder import load_runtime_first
 
-# Exact search up to this many rows: a float32 matmul over memory-mapped rows costs about 28 ms at
-# 120k on 2 busy cores (7 ms in research/tech-bench.md §3, idle), too much of a 20 ms budget; past
-# it an HNSW graph answers in about a millisecond at recall 0.999.
+# Exact search up to this many candidate rows. Reading float16 rows with SIMD dot products costs
+# about 2 ms per 10k rows in place on 2 cores, more when gathered; past it an HNSW graph answers in
+# a millisecond or two at recall 0.99 (bench/results/search_hybrid.md).
 EXACT_MAX_ROWS = 20_000
 # HNSW parameters measured at recall 0.999 on 100k vectors (tech-bench §3); f16 keeps recall
 # where i8 collapses on normalised vectors.
 HNSW_CONNECTIVITY = 16
 HNSW_EXPANSION_ADD = 128
 HNSW_EXPANSION_SEARCH = 64
+# A filtered graph search asks for k / (share of rows passing) x this many, then 4x more each
+# round until k pass.
+OVERASK = 1.5
 
 Rows = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -53,26 +61,19 @@ class VectorRow:
 
 
 def write_vector_files(folder: Path, rows: Iterable[VectorRow], *, dim: int, exact_max: int) -> int:
-    """Write the folder from `rows` (any order); returns the row count."""
+    """Write the folder from `rows` (any order; written in publication order); the row count."""
     folder.mkdir(parents=True, exist_ok=True)
-    ids: list[str] = []
-    vectors: list[npt.NDArray[np.float32]] = []
-    published: list[int] = []
-    months: list[int] = []
+    ordered = sorted(rows, key=lambda r: (_seconds(r.published_at), r.arxiv_id))
+    matrix = np.zeros((len(ordered), dim), dtype=np.float16)
     by_category: dict[str, list[int]] = {}
-    for row in rows:
-        position = len(ids)
-        ids.append(row.arxiv_id)
-        vectors.append(row.vector)
-        when = row.published_at
-        published.append(int(when.timestamp()) if when else 0)
-        months.append(when.year * 100 + when.month if when else 0)
+    for position, row in enumerate(ordered):
+        matrix[position] = row.vector
         for category in _with_archives(row.categories):
             by_category.setdefault(category, []).append(position)
-    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
-    big = len(ids) > exact_max
-    np.save(folder / "vectors.npy", matrix.astype(np.float16) if big else matrix)
+    np.save(folder / "vectors.npy", matrix)
+    published = [_seconds(r.published_at) for r in ordered]
     np.save(folder / "published.npy", np.asarray(published, dtype=np.int64))
+    months = [w.year * 100 + w.month if (w := r.published_at) else 0 for r in ordered]
     np.save(folder / "months.npy", np.asarray(months, dtype=np.int32))
     offsets: dict[str, list[int]] = {}
     flat: list[int] = []
@@ -81,10 +82,14 @@ def write_vector_files(folder: Path, rows: Iterable[VectorRow], *, dim: int, exa
         flat.extend(members)
     np.save(folder / "category_rows.npy", np.asarray(flat, dtype=np.int64))
     (folder / "categories.json").write_text(json.dumps(offsets), encoding="utf-8")
-    (folder / "ids.txt").write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
-    if big:
+    (folder / "ids.txt").write_text("".join(f"{r.arxiv_id}\n" for r in ordered), encoding="utf-8")
+    if len(ordered) > exact_max:
         _build_hnsw(folder / "hnsw.usearch", matrix)
-    return len(ids)
+    return len(ordered)
+
+
+def _seconds(when: datetime | None) -> int:
+    return int(when.timestamp()) if when else 0
 
 
 def _usearch() -> Any:
@@ -94,7 +99,7 @@ def _usearch() -> Any:
     return index
 
 
-def _build_hnsw(path: Path, matrix: npt.NDArray[np.float32]) -> None:
+def _build_hnsw(path: Path, matrix: npt.NDArray[Any]) -> None:
     Index = _usearch().Index  # noqa: N806
 
     graph = Index(
@@ -117,6 +122,57 @@ def _with_archives(categories: Iterable[str]) -> list[str]:
     return list(found)
 
 
+@cache
+def _kernels() -> Any:
+    """numkong's SIMD kernels (installed with usearch), or None: numpy is used instead."""
+    load_runtime_first()
+    try:
+        import numkong  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    return numkong
+
+
+def dot_products(matrix: npt.NDArray[Any], query: npt.NDArray[np.float32]) -> Any:
+    """`matrix @ query` as float32, for float16 or float32 rows."""
+    if len(matrix) == 0:
+        return np.zeros(0, dtype=np.float32)
+    kernels = _kernels()
+    if kernels is None or matrix.dtype not in (np.float16, np.float32):
+        return np.asarray(matrix, dtype=np.float32) @ query
+    found = kernels.cdist(
+        matrix, query.astype(matrix.dtype)[None, :], metric="dot", out_dtype="float32"
+    )
+    return np.asarray(found, dtype=np.float32).reshape(-1)
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """The rows passing the filters: those in [lo, hi) where `mask` (over every row) is true,
+    or all of them when `mask` is None. `count` of them."""
+
+    lo: int
+    hi: int
+    mask: Mask | None
+    count: int
+
+    def rows(self) -> Rows:
+        if self.mask is None:
+            return np.arange(self.lo, self.hi, dtype=np.int64)
+        return np.flatnonzero(self.mask[self.lo : self.hi]) + self.lo
+
+    def passing(self, rows: Rows) -> npt.NDArray[np.bool_]:
+        ok: npt.NDArray[np.bool_] = (rows >= self.lo) & (rows < self.hi)
+        if self.mask is not None:
+            ok &= self.mask[np.clip(rows, 0, len(self.mask) - 1)]
+        return ok
+
+    def narrowed(self, mask: Mask) -> Keep:
+        """Also requiring `mask` (over every row)."""
+        both = mask if self.mask is None else self.mask & mask
+        return Keep(self.lo, self.hi, both, int(np.count_nonzero(both[self.lo : self.hi])))
+
+
 class VectorSearcher:
     """A read-only view of one vector folder, memory-mapped; safe to share between threads."""
 
@@ -136,6 +192,7 @@ class VectorSearcher:
         if not (len(self._vectors) == len(self._published) == len(self._months) == count):
             raise VectorFilesDamaged(f"{folder}: the arrays disagree on the row count")
         self._row = {arxiv_id: row for row, arxiv_id in enumerate(self.ids)}
+        self._in_date_order = bool(np.all(self._published[1:] >= self._published[:-1]))
         self._graph: Any = None
         if (folder / "hnsw.usearch").is_file():
             self._graph = _usearch().Index.restore(str(folder / "hnsw.usearch"), view=True)
@@ -169,36 +226,56 @@ class VectorSearcher:
         date_to: date | None = None,
         categories: Collection[str] = (),
         only_ids: Collection[str] | None = None,
-    ) -> Mask | None:
+    ) -> Keep | None:
         """Rows passing the filters, or None when nothing filters (every row passes)."""
-        keep: Mask | None = None
+        if not (date_from or date_to or categories or only_ids is not None):
+            return None
+        lo, hi, mask = 0, self.rows, None
         if date_from or date_to:
-            low = _epoch(date_from) if date_from else np.iinfo(np.int64).min
+            low = max(1, _epoch(date_from)) if date_from else 1  # 0: an unknown date
             high = _epoch(date_to + timedelta(days=1)) - 1 if date_to else np.iinfo(np.int64).max
-            keep = (self._published >= low) & (self._published <= high) & (self._published != 0)
+            if self._in_date_order:
+                lo = int(np.searchsorted(self._published, low, side="left"))
+                hi = max(lo, int(np.searchsorted(self._published, high, side="right")))
+            else:  # a folder written before rows were kept in publication order
+                mask = (self._published >= low) & (self._published <= high)
         if categories:
-            in_any = np.zeros(self.rows, dtype=bool)
-            for category in categories:
-                span = self._categories.get(category.lower())
-                if span is not None:
-                    in_any[self._category_rows[span[0] : span[1]]] = True
-            keep = in_any if keep is None else keep & in_any
+            in_any = self.in_categories(categories)
+            mask = in_any if mask is None else mask & in_any
         if only_ids is not None:
-            listed = np.zeros(self.rows, dtype=bool)
-            rows = [r for i in only_ids if (r := self._row.get(i)) is not None]
-            listed[np.asarray(rows, dtype=np.int64)] = True
-            keep = listed if keep is None else keep & listed
-        return keep
+            listed = self.rows_mask(only_ids)
+            mask = listed if mask is None else mask & listed
+        count = hi - lo if mask is None else int(np.count_nonzero(mask[lo:hi]))
+        return Keep(lo, hi, mask, count)
 
-    def similarities(self, query: npt.NDArray[np.float32], rows: Rows | None = None) -> Any:
-        """Cosine of `query` with every row (or with `rows`), exact."""
-        if rows is None:
-            return np.asarray(self._vectors @ query.astype(self._vectors.dtype), dtype=np.float32)
-        chosen = np.asarray(self._vectors[np.sort(rows)], dtype=np.float32)
-        return chosen @ query
+    def in_categories(self, categories: Collection[str]) -> Mask:
+        """Rows in any of these categories (or archives)."""
+        found = np.zeros(self.rows, dtype=bool)
+        for category in categories:
+            span = self._categories.get(category.lower())
+            if span is not None:
+                found[self._category_rows[span[0] : span[1]]] = True
+        return found
+
+    def rows_mask(self, arxiv_ids: Collection[str]) -> Mask:
+        listed = np.zeros(self.rows, dtype=bool)
+        rows = [r for i in arxiv_ids if (r := self._row.get(i)) is not None]
+        listed[np.asarray(rows, dtype=np.int64)] = True
+        return listed
+
+    def cosines(
+        self, arxiv_ids: Collection[str], query: npt.NDArray[np.float32]
+    ) -> dict[str, float]:
+        """The cosine of `query` with each of these papers that has a vector."""
+        known = [(i, r) for i in arxiv_ids if (r := self._row.get(i)) is not None]
+        if not known:
+            return {}
+        rows = np.asarray([r for _, r in known], dtype=np.int64)
+        sims = dot_products(np.take(self._vectors, rows, axis=0), query)
+        return {i: float(c) for (i, _), c in zip(known, sims, strict=True)}
 
     def nearest(
-        self, query: npt.NDArray[np.float32], k: int, *, keep: Mask | None, exact_max: int
+        self, query: npt.NDArray[np.float32], k: int, *, keep: Keep | None, exact_max: int
     ) -> list[tuple[int, float]]:
         """The k most similar rows passing `keep`, best first, as (row, cosine).
 
@@ -207,44 +284,47 @@ class VectorSearcher:
         """
         if k <= 0 or self.rows == 0:
             return []
-        candidates = self.rows if keep is None else int(keep.sum())
+        candidates = self.rows if keep is None else keep.count
         if candidates == 0:
             return []
         if self._graph is None or candidates <= exact_max:
-            return self._exact(query, k, keep, candidates)
+            return self._exact(query, k, keep)
         return self._approximate(query, k, keep, candidates)
 
     def _exact(
-        self, query: npt.NDArray[np.float32], k: int, keep: Mask | None, candidates: int
+        self, query: npt.NDArray[np.float32], k: int, keep: Keep | None
     ) -> list[tuple[int, float]]:
-        if keep is None:
-            rows: Rows = np.arange(self.rows, dtype=np.int64)
-            sims = self.similarities(query)
-        elif candidates * 4 < self.rows:
-            rows = np.flatnonzero(keep)
-            sims = self.similarities(query, rows)
+        lo, hi = (0, self.rows) if keep is None else (keep.lo, keep.hi)
+        if keep is None or keep.mask is None:
+            rows: Rows = np.arange(lo, hi, dtype=np.int64)
+            sims = dot_products(self._vectors[lo:hi], query)
         else:
-            rows = np.flatnonzero(keep)
-            sims = self.similarities(query)[rows]
+            rows = keep.rows()
+            if len(rows) * 3 >= hi - lo:  # dense enough: read the span in place
+                sims = dot_products(self._vectors[lo:hi], query)[rows - lo]
+            else:
+                sims = dot_products(np.take(self._vectors, rows, axis=0), query)
         k = min(k, len(rows))
+        if k == 0:
+            return []
         top = np.argpartition(-sims, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
         top = top[np.argsort(-sims[top], kind="stable")]
         return [(int(rows[i]), float(sims[i])) for i in top]
 
     def _approximate(
-        self, query: npt.NDArray[np.float32], k: int, keep: Mask | None, candidates: int
+        self, query: npt.NDArray[np.float32], k: int, keep: Keep | None, candidates: int
     ) -> list[tuple[int, float]]:
         share = candidates / self.rows
-        ask = k if keep is None else min(self.rows, max(k * 2, int(k / share * 1.5) + 8))
+        ask = k if keep is None else min(self.rows, max(k * 2, int(k / share * OVERASK) + 8))
         while True:
             found = self._graph.search(query.astype(np.float16), ask)
-            pairs = [
-                (int(key), 1.0 - float(distance))
-                for key, distance in zip(found.keys, found.distances, strict=True)
-                if keep is None or keep[int(key)]
-            ]
-            if len(pairs) >= k or ask >= self.rows:
-                return pairs[:k]
+            keys = np.asarray(found.keys, dtype=np.int64)
+            cosines = 1.0 - np.asarray(found.distances, dtype=np.float32)
+            if keep is not None:
+                ok = keep.passing(keys)
+                keys, cosines = keys[ok], cosines[ok]
+            if len(keys) >= k or ask >= self.rows:
+                return [(int(r), float(c)) for r, c in zip(keys[:k], cosines[:k], strict=True)]
             ask = min(self.rows, ask * 4)
 
     def months_of(self, rows: Iterable[int]) -> list[int]:

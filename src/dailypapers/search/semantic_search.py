@@ -1,10 +1,11 @@
 """Searching with vectors: the semantic and hybrid relevance orders of `search_papers`, and
-similar papers. Filters narrow the vector candidates before ranking (a mask over the rows);
-fielded clauses and exclusions are checked on the keyword index, asking for more until enough pass.
+similar papers. Filters narrow the vector candidates before ranking (a span and mask of rows);
+`cat:` clauses do too; other fielded clauses and exclusions are checked on the keyword index.
 
-What counts as a match (the total and the chart): in semantic mode, the nearest papers with a
-cosine of at least `min_similarity` (at most DENSE_HITS_MAX); in hybrid mode, every keyword match
-(all words) plus those semantic hits that are not keyword matches.
+What counts as a match (the total and the chart): in semantic mode, the papers with a cosine of
+at least `min_similarity` among the nearest DENSE_HITS_MAX; in hybrid mode, every keyword match
+(all words) plus the semantic hits that are not keyword matches, where the fused keyword
+candidates over the threshold count as semantic hits too.
 """
 
 from __future__ import annotations
@@ -22,14 +23,19 @@ from dailypapers.search.index import OpenGeneration
 from dailypapers.search.keyword import KeywordSearcher
 from dailypapers.search.query import Query
 from dailypapers.search.results import MonthCount
-from dailypapers.search.semantic import Mask, VectorSearcher
+from dailypapers.search.semantic import Keep, Mask, VectorSearcher
 
 # Semantic hits counted per query: the nearest this many at most (a broad query has thousands of
-# papers over the threshold; counting them all would cost a full sort).
-DENSE_HITS_MAX = 300
+# papers over the threshold; counting them all would cost a full sort). It is also the dense
+# side's pool: asking the graph for more costs more than the rest of the search.
+DENSE_HITS_MAX = 100
 # A query whose fielded clauses (au:, ti:...) match at most this many papers is answered exactly
-# over those papers; broader ones check the nearest candidates, asking for more until enough pass.
-CONSTRAINED_EXACT_MAX = 20_000
+# over those papers (reading their ids costs a few microseconds each); broader ones check the
+# nearest candidates, asking for more until enough pass.
+CONSTRAINED_EXACT_MAX = 5_000
+# Keyword matches (every word) read along with their total: when that is all of them, which of
+# the fused candidates are keyword matches needs no second search (a long query has almost none).
+STRICT_PEEK = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,26 +69,35 @@ def vector_search(
         only_ids=only_ids,
     )
     wanted = min(MAX_POOL, max(config.pool, query.offset + query.limit))
-    nearest = _nearest(keyword, vectors, vector, query, keep, DENSE_HITS_MAX, config.exact_max)
+    k = max(DENSE_HITS_MAX, wanted)
+    nearest = _nearest(keyword, vectors, vector, query, keep, k, config.exact_max)
     cosines = dict(nearest)
-    hits = [(i, c) for i, c in nearest if c >= config.min_similarity]
+    hits = [(i, c) for i, c in nearest[:DENSE_HITS_MAX] if c >= config.min_similarity]
     if query.mode == "semantic":
         chart = _months(vectors, [i for i, _ in hits]) if with_months else ()
         window = hits[query.offset : query.offset + query.limit]
         return VectorPage(window, len(hits), chart, cosines)
     lexical = keyword.search_any(query, limit=wanted, only_ids=only_ids)
-    for arxiv_id, _ in lexical:
-        if arxiv_id not in cosines and (row_vector := vectors.vector_of(arxiv_id)) is not None:
-            cosines[arxiv_id] = float(row_vector @ vector)
+    cosines.update(vectors.cosines([i for i, _ in lexical if i not in cosines], vector))
+    # A keyword candidate over the threshold is a semantic hit as well, though past the nearest.
+    counted = {i for i, _ in hits}
+    hits += sorted(
+        ((i, c) for i, c in cosines.items() if c >= config.min_similarity and i not in counted),
+        key=lambda hit: -hit[1],
+    )
     dense = nearest[:wanted]
     candidates = {i for i, _ in lexical} | {i for i, _ in dense} | {i for i, _ in hits}
-    matches = keyword.matching_ids(query, candidates)
+    strict = keyword.search(query, order="relevance", limit=STRICT_PEEK, only_ids=only_ids)
+    keyword_total = strict.total
+    if keyword_total <= len(strict.hits):  # every keyword match is in hand
+        matches = {i for i, _ in strict.hits} & candidates
+    else:
+        matches = keyword.matching_ids(query, candidates)
     shown = [
         (arxiv_id, score)
         for arxiv_id, score in fuse(lexical, dense, cosines, config.fusion)
         if arxiv_id in matches or cosines.get(arxiv_id, -1.0) >= config.min_similarity
     ]
-    keyword_total = keyword.search(query, order="relevance", limit=1, only_ids=only_ids).total
     semantic_only = [i for i, _ in hits if i not in matches]
     total = keyword_total + len(semantic_only)
     end = query.offset + query.limit
@@ -99,31 +114,48 @@ def _nearest(
     vectors: VectorSearcher,
     vector: npt.NDArray[np.float32],
     query: Query,
-    keep: Mask | None,
+    keep: Keep | None,
     k: int,
     exact_max: int,
 ) -> list[tuple[str, float]]:
     """The k nearest papers passing the filters and the query's fielded clauses and exclusions."""
-    if not query.constraints:
+    constraints = query.constraints
+    if any(c.field == "cat" for c in constraints):  # categories are columns of the vector rows
+        for clause in constraints:
+            if clause.field == "cat":
+                in_category = vectors.in_categories([clause.text])
+                keep = _narrowed(vectors, keep, ~in_category if clause.excluded else in_category)
+        constraints = tuple(c for c in constraints if c.field != "cat")
+    if not constraints:
         found = vectors.nearest(vector, k, keep=keep, exact_max=exact_max)
         return [(vectors.ids[r], c) for r, c in found]
-    if any(c.field is not None and not c.excluded for c in query.constraints):
-        narrowed = replace(query, text="", clauses=query.constraints)
-        if keyword.count(narrowed) <= CONSTRAINED_EXACT_MAX:
-            matches = keyword.all_matches(narrowed, only_ids=None, limit=CONSTRAINED_EXACT_MAX)
-            only = vectors.mask(only_ids=[i for i, _, _ in matches])
-            both = only if keep is None or only is None else keep & only
-            found = vectors.nearest(vector, k, keep=both, exact_max=exact_max)
+    checked = replace(query, text="", clauses=constraints)
+    share = 1.0
+    if any(c.field is not None and not c.excluded for c in constraints):
+        count = keyword.count(checked)
+        if count <= CONSTRAINED_EXACT_MAX:
+            matches = keyword.all_matches(checked, only_ids=None, limit=max(count, 1))
+            only = vectors.rows_mask([i for i, _, _ in matches])
+            found = vectors.nearest(
+                vector, k, keep=_narrowed(vectors, keep, only), exact_max=exact_max
+            )
             return [(vectors.ids[r], c) for r, c in found]
-    ask = k * 2
+        share = count / max(vectors.rows, 1)
+    ask = min(vectors.rows, max(k * 2, int(k / share * 1.5)))
     while True:
         found = vectors.nearest(vector, ask, keep=keep, exact_max=exact_max)
         pairs = [(vectors.ids[r], c) for r, c in found]
-        passing = keyword.matching_ids(query, [i for i, _ in pairs], constraints_only=True)
+        passing = keyword.matching_ids(checked, [i for i, _ in pairs], constraints_only=True)
         kept = [(i, c) for i, c in pairs if i in passing]
         if len(kept) >= k or len(found) < ask:
             return kept[:k]
         ask *= 4
+
+
+def _narrowed(vectors: VectorSearcher, keep: Keep | None, mask: Mask) -> Keep:
+    if keep is None:
+        return Keep(0, vectors.rows, mask, int(np.count_nonzero(mask)))
+    return keep.narrowed(mask)
 
 
 def _extend(
