@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -522,7 +523,9 @@ def _metrics_dir(given: Path | None, workers: int) -> tuple[Path | None, bool]:
     # Counts left by an earlier run would be added to this one's.
     given.mkdir(parents=True, exist_ok=True)
     for stale in given.glob("*.db"):
-        stale.unlink()
+        # Only prometheus_client's own files (counter_123.db, gauge_livesum_123.db, ...).
+        if re.fullmatch(r"(counter|histogram|summary|gauge_\w+)_\d+\.db", stale.name):
+            stale.unlink()
     os.environ[MULTIPROC_ENV] = str(given.resolve())
     return given, False
 

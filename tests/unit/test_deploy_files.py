@@ -5,6 +5,7 @@ validates. (deploy/nginx.conf itself is run by tests/integration/test_deployment
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -77,3 +78,26 @@ def test_docs_quote_the_deploy_files_as_they_are() -> None:
     doc = (DEPLOY.parent / "docs" / "deploy.md").read_text()
     for path in sorted(DEPLOY.iterdir()):
         assert path.read_text().rstrip("\n") in doc, f"docs/deploy.md quotes an old {path.name}"
+
+
+def test_serve_empties_only_prometheus_files_from_the_metrics_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dailypapers.cli import MULTIPROC_ENV, _metrics_dir
+
+    # _metrics_dir sets the variable itself: have monkeypatch remember to remove it afterwards.
+    monkeypatch.setenv(MULTIPROC_ENV, "")
+    monkeypatch.delenv(MULTIPROC_ENV)
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    for name in ("counter_41.db", "histogram_41.db", "gauge_livesum_41.db", "mine.db", "x.txt"):
+        (folder / name).write_text("old")
+    assert _metrics_dir(folder, 4) == (folder, False)
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.db", "x.txt"]
+    assert Path(os.environ[MULTIPROC_ENV]) == folder.resolve()
+    # No folder given: one worker needs none; several get a temporary one.
+    monkeypatch.delenv(MULTIPROC_ENV)
+    assert _metrics_dir(None, 1) == (None, False)
+    made, temporary = _metrics_dir(None, 2)
+    assert temporary and made is not None and made.is_dir()
+    made.rmdir()
