@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -463,36 +464,64 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if config_file is None and os.environ.get(CONFIG_FILE_ENV):
         config_file = Path(os.environ[CONFIG_FILE_ENV])
     if config_file is None:
-        return Settings(**overrides)
+        return _checked(Settings, overrides)
     if not config_file.is_file():
         raise FileNotFoundError(f"config file not found: {config_file}")
 
     class FileSettings(Settings):
         model_config = SettingsConfigDict(toml_file=config_file)
 
-    return FileSettings(**overrides)
+    return _checked(FileSettings, overrides)
+
+
+class SettingsError(ValueError):
+    """Settings that do not validate. The message names each field and what is wrong, never the
+    value given: a misspelt `smtp_pasword = "..."` must not print the password."""
+
+
+def _checked(kind: type[Settings], overrides: dict[str, Any]) -> Settings:
+    try:
+        return kind(**overrides)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise SettingsError("; ".join(problems)) from None
 
 
 def describe_settings(settings: Settings) -> dict[str, str]:
-    """The effective settings as text, secrets masked, for `config show`."""
+    """The effective settings as text, secrets masked, for `config show`: the secret key, and the
+    password or token in any URL (user:password@, or a password=/token=/key= parameter)."""
     shown: dict[str, str] = {}
     for name in Settings.model_fields:
         value = getattr(settings, name)
         if name in SECRET_FIELDS:
             shown[name] = "********" if value is not None else "(from key file)"
         elif name == "database_url":
-            shown[name] = _mask_url_password(settings.effective_database_url)
-        elif name == "smtp_url":
-            shown[name] = _mask_url_password(value) if value else ""
+            shown[name] = mask_url(settings.effective_database_url)
+        elif isinstance(value, str) and "://" in value:
+            shown[name] = mask_url(value)
         else:
             shown[name] = "" if value is None else str(value)
     return shown
 
 
-def _mask_url_password(url: str) -> str:
+_SECRET_PARAMS = re.compile(
+    r"(?i)([?&;](?:password|passwd|pass|pwd|secret|token|api_?key|key|sslpassword)=)[^&;#]*"
+)
+
+
+def mask_url(url: str) -> str:
+    """`url` with the password of its user part and any secret-looking parameter masked."""
+    url = _SECRET_PARAMS.sub(r"\1********", url)
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
+    if not sep:
         return url
-    credentials, _, host = rest.rpartition("@")
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
+        return url
+    credentials, _, host = authority.rpartition("@")
     user, has_password, _ = credentials.partition(":")
-    return f"{scheme}://{user}{':********' if has_password else ''}@{host}"
+    masked = f"{user}{':********' if has_password else ''}@{host}"
+    return f"{scheme}://{masked}{slash}{tail}"
