@@ -15,8 +15,10 @@ import logging
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from dailypapers.errors import DailyPapersError
 from dailypapers.search.index import (
     GenerationMeta,
     IndexUnavailable,
@@ -36,6 +38,13 @@ from dailypapers.store.changes import (
 )
 
 log = logging.getLogger(__name__)
+# How tantivy words an I/O failure (e.g. ENOSPC) when it surfaces as a ValueError.
+_TANTIVY_IO_ERROR = "An IO error occurred"
+
+
+class IndexWriteFailed(DailyPapersError):
+    """A new generation could not be written (disk full or failing); the current one stays."""
+
 
 # How many change_seq values behind the high-water mark a late commit is still looked for. Each
 # write transaction takes one value, so this is "10,000 later write transactions"; a writer that
@@ -67,6 +76,24 @@ class CatchUpReport:
         return self.written + self.deleted
 
 
+@contextmanager
+def _disk_errors(index: SearchIndex) -> Iterator[None]:
+    """A full or failing disk while writing a generation: a clear error. The unfinished
+    generation was already discarded, and the current one is still the one served."""
+    try:
+        yield
+    except OSError as exc:
+        raise IndexWriteFailed(
+            f"could not write the search index in {index.directory}: {exc}"
+        ) from exc
+    except ValueError as exc:
+        if not str(exc).startswith(_TANTIVY_IO_ERROR):
+            raise
+        raise IndexWriteFailed(
+            f"could not write the search index in {index.directory}: {exc}"
+        ) from exc
+
+
 def catch_up(
     db: Database,
     index: SearchIndex,
@@ -80,7 +107,7 @@ def catch_up(
     process holds the writer's lock past the timeout.
     """
     started = time.perf_counter()
-    with index.write_lock(lock_timeout_seconds):
+    with _disk_errors(index), index.write_lock(lock_timeout_seconds):
         current = _usable_generation(db, index)
         if current is None:
             return _rebuild(db, index, overlap_seq, started)
@@ -96,14 +123,14 @@ def rebuild(
 ) -> CatchUpReport:
     """Build a new generation from scratch out of the store and publish it."""
     started = time.perf_counter()
-    with index.write_lock(lock_timeout_seconds):
+    with _disk_errors(index), index.write_lock(lock_timeout_seconds):
         return _rebuild(db, index, overlap_seq, started)
 
 
 def repair(db: Database, index: SearchIndex) -> CatchUpReport | None:
     """Rebuild unless a usable generation exists (another process may have just rebuilt it)."""
     started = time.perf_counter()
-    with index.write_lock(LOCK_TIMEOUT_SECONDS):
+    with _disk_errors(index), index.write_lock(LOCK_TIMEOUT_SECONDS):
         if _usable_generation(db, index) is not None:
             return None
         return _rebuild(db, index, OVERLAP_SEQ, started)

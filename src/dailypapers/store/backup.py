@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from dailypapers.errors import Conflict, InvalidRequest
-from dailypapers.store import pg_tools
+from dailypapers.errors import Conflict, InvalidRequest, StoreUnavailable
+from dailypapers.store import outages, pg_tools
 from dailypapers.store.changes import RESTORE_EPOCH
 from dailypapers.store.engine import Database
 from dailypapers.store.schema import store_meta
@@ -121,7 +121,14 @@ def backup(
     """
     with atomic_file(destination) as partial:
         if db.backend == "sqlite":
-            _sqlite_backup(db, partial, pages_per_step, on_step)
+            try:
+                _sqlite_backup(db, partial, pages_per_step, on_step)
+            except sqlite3.OperationalError as exc:  # the raw driver: outages.py does not see it
+                Path(f"{partial}-journal").unlink(missing_ok=True)
+                name = getattr(exc, "sqlite_errorname", "SQLITE_ERROR")
+                raise StoreUnavailable(
+                    f"the backup could not be written: {outages.sqlite_outage(name)} ({exc})"
+                ) from None
         else:
             pg_tools.dump(db.engine.url, partial, _server_version(db))
     return destination.stat().st_size

@@ -25,6 +25,17 @@ _SQLITE_OUTAGES = (
 )
 
 
+def sqlite_outage(name: str) -> str:
+    """What an SQLite result code means to the person running the command."""
+    if name == "SQLITE_FULL":
+        return "the disk holding the database is full"
+    if name.startswith("SQLITE_IOERR"):
+        return "the database file could not be read or written (is its disk full or failing?)"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "the database is busy with another writer"
+    return "the database file cannot be opened or written"
+
+
 def install(engine: Engine) -> None:
     event.listen(engine, "handle_error", _translate)
 
@@ -36,9 +47,8 @@ def _translate(context: Any) -> None:
     if context.engine is not None and context.engine.dialect.name == "sqlite":
         name = str(getattr(original, "sqlite_errorname", ""))
         if name.startswith(_SQLITE_OUTAGES):
-            what = "full" if name == "SQLITE_FULL" else "busy or unreadable"
             raise StoreUnavailable(
-                f"the database file is {what} ({name}: {original})", retry_after_seconds=30
+                f"{sqlite_outage(name)} ({name}: {original})", retry_after_seconds=30
             ) from context.sqlalchemy_exception
         return
     if context.is_disconnect or isinstance(
