@@ -30,6 +30,7 @@ from dailypapers.web.caching import (
     CachedBody,
     cached,
     cached_list_async,
+    point_read,
 )
 from dailypapers.web.deps import State, utc_now, with_query
 from dailypapers.web.hf_json import daily_entry, paper_object
@@ -173,11 +174,15 @@ def api_similar(
     operation_id="getPaper",
     responses={200: {"links": paper_links("$response.body#/id", get=False)}},
 )
-def api_paper(request: Request, state: State, arxiv_id: str) -> Response:
+async def api_paper(request: Request, state: State, arxiv_id: str) -> Response:
     """A paper by arXiv id, with or without `vN`; 404 when this hub does not have it."""
-    paper = catalog.paper(state.services.db, arxiv_id)
-    body = _json(paper_object(paper, state.services.base_url))
-    return cached(request, body, "application/json", max_age=PAPER_MAX_AGE_SECONDS)
+
+    def make() -> Response:
+        paper = catalog.paper(state.services.db, arxiv_id)
+        body = _json(paper_object(paper, state.services.base_url))
+        return cached(request, body, "application/json", max_age=PAPER_MAX_AGE_SECONDS)
+
+    return await point_read(state.services.db, make)
 
 
 health_router = APIRouter(tags=["operations"])

@@ -181,6 +181,8 @@ def paper_markdown(request: Request, state: State, arxiv_id: str) -> Response:
 def paper_page(
     request: Request, state: State, viewer: SignedIn, arxiv_id: str, format: Format = "html"
 ) -> Response:
+    # In the thread pool even on SQLite (unlike /api/papers/{id}): the similar-papers panel may
+    # open a new index generation or search vectors, which must not hold up the event loop.
     if format == "bib":
         paper = catalog.paper(state.services.db, arxiv_id)
         return _bib(request, [paper], paper.arxiv_id.replace("/", "_"))
