@@ -238,6 +238,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
     summary = result.summary()
     summary.update(
+        load_average_after=[round(x, 1) for x in os.getloadavg()],
         backend=backend,
         workers=workers,
         proxy="nginx (deploy/nginx.conf, TLS)" if backend != "sqlite" else "none",
@@ -266,7 +267,8 @@ def write_results(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
         "store": "115,671 arXiv papers + 9,577 HF featured records (../shared/data)",
         "traffic": (
-            f"{args.connections} connections (httpx, fixed pool), {args.seconds} s after a "
+            f"{args.connections} keep-alive connections (h11, one per simulated client), "
+            f"{args.seconds:.0f} s after a "
             f"{args.warmup:.0f} s read-only warm-up, client timeout {TIMEOUT_SECONDS:.0f} s, "
             f"{VOTERS} signed-in voters"
         ),
@@ -289,7 +291,8 @@ def write_results(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
             f"req/s; errors: {run['error_count']}; accepted toggles: {run['accepted_toggles']:,} "
             f"over {run['compared_pairs']:,} (voter, paper) pairs, lost votes: "
             f"{run['lost_votes']}; subscriptions: {run['subscriptions']:,}, missing: "
-            f"{run['missing_subscriptions']}.",
+            f"{run['missing_subscriptions']}. Machine load average (1/5/15 min) after the run: "
+            f"{' / '.join(str(x) for x in run.get('load_average_after', []))}.",
             "",
             *format_table(run),
             "",
