@@ -86,7 +86,10 @@ def _schemathesis(
         "--report=json",
         f"--report-json-path={report}",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1500, check=False)
+    # Run in the report's folder: schemathesis keeps a cache (.schemathesis/) where it runs.
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=1500, check=False, cwd=report.parent
+    )
     output = done.stdout + done.stderr
     assert report.is_file(), output[-5000:]
     result: dict[str, Any] = json.loads(report.read_text())
