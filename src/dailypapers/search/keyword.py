@@ -48,6 +48,9 @@ what when where which while who will with within without
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 ANY_WORDS_FIELDS = {"title": 3.0, "abstract": 1.0}
+# The any-word ranking of a long query keeps its this many rarest words (by document frequency):
+# the common ones add little to BM25 and cost the most (every paper they are in is scored).
+ANY_WORDS_MAX = 24
 
 
 class CorruptIndex(Exception):
@@ -236,6 +239,14 @@ class KeywordSearcher:
                         words.setdefault(token, None)
         if not words:
             return []
+        if len(words) > ANY_WORDS_MAX:
+            frequency = {
+                w: sum(self._searcher.doc_freq(f, w) for f in ANY_WORDS_FIELDS) for w in words
+            }
+            found = sorted((w for w in words if frequency[w]), key=lambda w: frequency[w])
+            words = dict.fromkeys(found[:ANY_WORDS_MAX])
+            if not words:
+                return []
         any_word = tantivy.Query.boolean_query(
             [
                 (Occur.Should, tantivy.Query.boost_query(tantivy.Query.term_query(SCHEMA, f, w), b))
