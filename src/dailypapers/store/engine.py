@@ -93,6 +93,8 @@ def open_database(url: str, **engine_options: Any) -> Database:
     (store/outages.py); the pool's pre-ping reconnects once it is back.
     """
     parsed = make_url(url)
+    # Errors and logs never carry statement parameters (emails, tokens, hashes).
+    engine_options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url, **engine_options)
         outages.install(engine)
