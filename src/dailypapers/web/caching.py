@@ -5,23 +5,27 @@ The ETag is weak because GZipMiddleware may re-encode the body; it still validat
 
 Rendered lists (featured days, weeks, months, trending, /api/daily_papers) are kept per process
 for LIST_CACHE_SECONDS (30 s). That is the whole staleness bound, with any number of workers:
-each worker's copy expires on its own clock, so a vote, comment or import shows on every list
-within 30 s (clients are told max-age=60). A signed-in viewer's list is never taken from it.
-A hit is answered on the event loop, without a hop to the thread pool; only a miss renders, in
-the pool.
+each worker's copy expires on its own clock, 30 s after the store was read for it, so a vote,
+comment or import shows on every list within 30 s (clients are told max-age=60). A signed-in
+viewer's list is never taken from it. A hit is answered on the event loop, without a hop to the
+thread pool. A list read again after 2/3 of its TTL is still served from the cache while one
+background render replaces it (refresh-ahead), so a list in steady use never makes a reader wait
+for a render; only a cold or fully expired list renders while the reader waits, in the pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -35,11 +39,14 @@ PAPER_MAX_AGE_SECONDS = 300
 FEED_MAX_AGE_SECONDS = 600
 # Rendered lists are reused within a process for this long: well under LIST_MAX_AGE_SECONDS.
 LIST_CACHE_SECONDS = 30.0
+# A list read after this share of its TTL is re-rendered in the background (refresh-ahead).
+LIST_REFRESH_AFTER = 2 / 3
 # Memory one process may spend on rendered lists (bytes); the oldest go first past it.
 LIST_CACHE_BYTES = 64 * 1024 * 1024
 
 
 _T = TypeVar("_T")
+_log = logging.getLogger(__name__)
 
 
 def etag_for(body: bytes) -> str:
@@ -114,6 +121,36 @@ class ListCache:
         self._entries: OrderedDict[str, tuple[float, CachedBody]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._refreshing: set[str] = set()
+
+    def lookup(self, key: str) -> tuple[CachedBody | None, bool]:
+        """(the body if younger than the TTL, whether the caller should refresh it now).
+
+        True is answered once per key until `refresh` has run: a single render per list.
+        """
+        now = time.monotonic()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or now - found[0] >= self.ttl_seconds:
+                return None, False
+            self._entries.move_to_end(key)
+            due = now - found[0] >= self.ttl_seconds * LIST_REFRESH_AFTER
+            if due and key not in self._refreshing:
+                self._refreshing.add(key)
+                return found[1], True
+            return found[1], False
+
+    def refresh(self, key: str, make: Callable[[], CachedBody]) -> None:
+        """Render `key` again and keep it (after `lookup` said so)."""
+        try:
+            now = time.monotonic()
+            made = make()
+            if len(made.body) <= self.max_bytes // 8:
+                with self._lock:
+                    self._store(key, now, made)
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
 
     def get(self, key: str) -> CachedBody | None:
         """The body cached under `key` if it is younger than the TTL."""
@@ -179,10 +216,30 @@ async def cached_list_async(
     """cached_list for an async handler: a hit is served on the event loop, a miss is made in
     the thread pool (it reads the store and renders)."""
     key = request_key(request)
-    made = cache.get(key)
+    made, refresh = cache.lookup(key)
     if made is None:
         made = await run_in_threadpool(cache.get_or_make, key, make)
+    elif refresh:
+        _in_background(run_in_threadpool(cache.refresh, key, make))
     return _serve(request, made, max_age)
+
+
+# Background refreshes in flight: the event loop keeps only weak references to tasks.
+_background: set[asyncio.Task[None]] = set()
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _background.add(task)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Task[None]) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        # The list keeps its current copy until its TTL; a reader then renders it (and sees
+        # the error, if it persists).
+        _log.warning("refreshing a cached list failed", exc_info=task.exception())
 
 
 def _serve(request: Request, made: CachedBody, max_age: int) -> Response:
