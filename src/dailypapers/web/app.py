@@ -39,6 +39,8 @@ _HERE = Path(__file__).parent
 LOOPBACK = ("127.0.0.1", "::1")
 # Bodies smaller than this are not worth compressing (bytes).
 GZIP_MINIMUM_BYTES = 1_000
+# zlib level 5: 1 % larger than level 9 on a 100 KB JSON list, at 63 % of its CPU (measured).
+GZIP_LEVEL = 5
 API_DESCRIPTION = (
     "Compatible with the Hugging Face papers API: point `huggingface_hub.HfApi(endpoint=...)`, "
     "`HF_ENDPOINT` or the `hf papers` CLI at this server. Errors are "
@@ -85,7 +87,7 @@ def create_app(
     if services.request_limits is not None:
         # Innermost: a refused request still gets the security headers, request id and metrics.
         app.add_middleware(RateLimits, limits=services.request_limits)
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.mount(docs.ASSETS_PATH, docs.docs_assets(), name="docs-assets")
