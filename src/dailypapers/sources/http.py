@@ -33,6 +33,8 @@ MAX_BACKOFF_SECONDS = 300.0
 MAX_RETRY_AFTER_SECONDS = 900.0
 # A response body larger than this is refused unread: a 1,000-record OAI-PMH page is ~3 MB.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# A whole response may take this many times the per-read timeout (slow, but never endless).
+TOTAL_TIMEOUT_FACTOR = 4
 
 
 class RateSlots(Protocol):
@@ -116,6 +118,9 @@ class PoliteHttp:
         backoff_seconds: float = 3.0,
     ) -> None:
         self.limiter = limiter
+        # httpx's timeouts are per connect, read and write: an upstream that sends one byte just
+        # inside each read timeout would hold a request forever. This bounds the whole response.
+        self.total_timeout_seconds = timeout_seconds * TOTAL_TIMEOUT_FACTOR
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self._lock = threading.Lock()
@@ -162,10 +167,15 @@ class PoliteHttp:
         raise SourceUnavailable(f"{url} is unavailable ({problem}) after {attempt + 1} attempts")
 
     def _fetch(self, url: str, params: dict[str, str]) -> HttpResponse:
+        deadline = time.monotonic() + self.total_timeout_seconds
         with self._client.stream("GET", url, params=params) as response:
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(
+                        f"the response took more than {self.total_timeout_seconds:.0f} s in all"
+                    )
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise SourceUnavailable(f"{url} sent more than {MAX_BODY_BYTES:,} bytes")
