@@ -4,8 +4,12 @@ send over one reused connection, and mark each row as the SMTP server answers.
 The duplicate window: a message the server accepted but whose row was not yet marked sent (the
 process died in between) is sent again by the next run, with the same Message-ID and the same
 content, so receiving systems can drop it. Nothing else is ever sent twice; nothing is lost.
-A temporary failure (4xx, a dropped connection) releases the row until a backoff passes; a
-permanent one (5xx) marks the delivery bounced and counts a bounce against the address.
+A temporary failure (4xx) releases the row until a backoff passes, and fails it after
+`max_attempts`; a permanent one (5xx) marks the delivery bounced and counts a bounce against the
+address. No reply at all (a refused, dropped or timed-out connection) means the server is away:
+the batch stops, its unsent rows wait as retries without spending an attempt, and the run ends
+once it has waited `max_wait_seconds` in all, so an outage of any length loses nothing and the
+next run sends what is left.
 """
 
 from __future__ import annotations
@@ -127,6 +131,8 @@ class Sender:
         self.db, self.mailer, self.policy, self.secret = db, mailer, policy, secret
         self.clock, self.sleep, self.on_outcome = clock, sleep, on_outcome
         self.index, self.model_id = index, model_id
+        # Consecutive "server away" outcomes in this run: the backoff doubles with each.
+        self._away = 0
 
     def run(self, frequency: str, day: date) -> SendReport:
         started = time.monotonic()
@@ -137,6 +143,7 @@ class Sender:
         candidates = candidates_for(self.db, self.policy, frequency, day, self.clock())
         source = signal_source(self.db, candidates, self.index, self.model_id)
         renderer = DigestRenderer(self.secret, self.policy, period)
+        waited = 0.0  # seconds slept for retries: bounded by max_wait_seconds in all
         while True:
             now = self.clock()
             lease_until = now + timedelta(seconds=self.policy.lease_seconds)
@@ -147,24 +154,28 @@ class Sender:
             if batch:
                 self._send_batch(batch, candidates, source, renderer, report)
                 continue
-            if not self._wait_for_more(period, now):
+            slept = self._wait_for_more(period, now, self.policy.max_wait_seconds - waited)
+            if slept is None:
                 break
+            waited += slept
         report.seconds = time.monotonic() - started
         return report
 
-    def _wait_for_more(self, period: str, now: datetime) -> bool:
-        """Sleep until a retry or another worker's claim may be ready; False: nothing waits."""
+    def _wait_for_more(self, period: str, now: datetime, budget: float) -> float | None:
+        """Sleep until a retry or another worker's claim may be ready and return the seconds
+        slept; None when nothing waits or the wake-up lies past `budget` seconds."""
         with self.db.read() as conn:
             waits = [ledger.next_retry_at(conn, period), ledger.leased_until(conn, period)]
         due = [w for w in waits if w is not None]
         if not due:
-            return False
+            return None
         wake = min(due)
-        if (wake - now).total_seconds() > self.policy.max_wait_seconds:
+        if (wake - now).total_seconds() > budget:
             log.info("digest %s: rows wait past %s; the next run takes them", period, wake)
-            return False
-        self.sleep(min(1.0, max(0.05, (wake - now).total_seconds())))
-        return True
+            return None
+        seconds = min(1.0, max(0.05, (wake - now).total_seconds()))
+        self.sleep(seconds)
+        return seconds
 
     def _send_batch(
         self,
@@ -213,8 +224,9 @@ class Sender:
         # after the next message is rendered (the server works while we render) and always
         # before the next message is sent, so at most one message is ever unrecorded.
         in_flight: _InFlight | None = None
+        unsent: list[DigestDelivery] = []  # rows left untried because the server is away
         try:
-            for delivery in batch:
+            for position, delivery in enumerate(batch):
                 subscriber = subscribers.get(delivery.subscriber_id)
                 paper_ids = plans.get(delivery.id, list(delivery.paper_ids or ()))
                 now = self.clock()
@@ -228,12 +240,19 @@ class Sender:
                     continue
                 mail = renderer.render(subscriber, personal.rebuild(paper_ids, known))
                 if in_flight is not None:
-                    self._settle(in_flight, report)
-                    in_flight = None
-                in_flight = self._submit(delivery, subscriber, mail, report)
+                    settled, in_flight = in_flight, None
+                    if not self._settle(settled, report):
+                        unsent = batch[position:]
+                        break
+                in_flight, answered = self._submit(delivery, subscriber, mail, report)
+                if not answered:
+                    unsent = batch[position + 1 :]
+                    break
         finally:
             if in_flight is not None:
                 self._settle(in_flight, report)
+        if unsent:
+            self._defer(unsent, "not tried: the SMTP server is away", tried=None)
 
     def _renew(self, batch: list[DigestDelivery], now: datetime) -> datetime:
         with self.db.write() as conn:
@@ -250,22 +269,24 @@ class Sender:
         subscriber: Subscriber,
         mail: OutgoingMail,
         report: SendReport,
-    ) -> _InFlight | None:
+    ) -> tuple[_InFlight | None, bool]:
+        """Send `mail`; (its answer to wait for, or None, and False when the server is away)."""
         try:
             answer = self.mailer.submit(mail)
         except (SourceUnavailable, InvalidRequest) as exc:
-            self._refused(delivery, subscriber, exc, report)
-            return None
-        return _InFlight(delivery, subscriber, answer)
+            return None, self._refused(delivery, subscriber, exc, report)
+        return _InFlight(delivery, subscriber, answer), True
 
-    def _settle(self, in_flight: _InFlight, report: SendReport) -> None:
-        """Wait for the server's answer to the message in flight and mark its row."""
+    def _settle(self, in_flight: _InFlight, report: SendReport) -> bool:
+        """Wait for the server's answer to the message in flight and mark its row; False when
+        no answer came (the server is away)."""
         try:
             message_id = in_flight.answer()
         except (SourceUnavailable, InvalidRequest) as exc:
-            self._refused(in_flight.delivery, in_flight.subscriber, exc, report)
-            return
+            return self._refused(in_flight.delivery, in_flight.subscriber, exc, report)
+        self._away = 0
         self._finish(in_flight.delivery, "sent", report, message_id=message_id)
+        return True
 
     def _refused(
         self,
@@ -273,15 +294,47 @@ class Sender:
         subscriber: Subscriber,
         exc: SourceUnavailable | InvalidRequest,
         report: SendReport,
-    ) -> None:
-        """5xx: a bounce; a message we cannot build: failed; anything else: retry later."""
+    ) -> bool:
+        """5xx: a bounce; a message we cannot build: failed; no reply at all: the server is
+        away (returns False); any other answer: retry later. True when the server answered."""
         code = smtp_reply_code(exc)
         if code is not None and code >= 500:
             self._bounce(delivery, subscriber, report, f"{code}: {exc}")
         elif isinstance(exc, InvalidRequest) and code is None:
             self._finish(delivery, "failed", report, error=str(exc))
+        elif code is None:
+            self._defer([delivery], str(exc), tried=delivery)
+            report.count("retry")
+            if self.on_outcome is not None:
+                self.on_outcome(delivery.period, "retry")
+            return False
         else:
             self._retry(delivery, report, str(exc))
+        return True
+
+    def _defer(
+        self, rows: list[DigestDelivery], error: str, *, tried: DigestDelivery | None
+    ) -> None:
+        """The server is away: `rows` wait as retries, backing off with each outage in a row,
+        without spending attempts (the addresses are not at fault)."""
+        if tried is not None:
+            self._away += 1
+        exponent = min(max(self._away - 1, 0), self.policy.max_attempts - 1)
+        now = self.clock()
+        due = now + timedelta(seconds=self.policy.retry_base_seconds * (2**exponent))
+        with self.db.write() as conn:
+            ledger.defer(
+                conn,
+                [d.id for d in rows],
+                now=now,
+                next_attempt_at=due,
+                error=error,
+                tried=tried.id if tried is not None else None,
+            )
+        if tried is not None:
+            log.warning(
+                "digest %s: the SMTP server is away (%s); retry at %s", tried.period, error, due
+            )
 
     def _retry(self, delivery: DigestDelivery, report: SendReport, error: str) -> None:
         if delivery.attempts + 1 >= self.policy.max_attempts:

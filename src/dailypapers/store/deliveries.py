@@ -214,6 +214,29 @@ def finish(
     log_attempt(conn, delivery_id, status, error, now)
 
 
+def defer(
+    conn: Connection,
+    delivery_ids: list[int],
+    *,
+    now: datetime,
+    next_attempt_at: datetime,
+    error: str,
+    tried: int | None = None,
+) -> None:
+    """Put claimed rows back as retries due at `next_attempt_at` without spending an attempt:
+    the SMTP server was away (no reply at all), which says nothing about these addresses.
+    `tried` names the row whose attempt found it away: that attempt is logged."""
+    if not delivery_ids:
+        return
+    conn.execute(
+        update(d)
+        .where(d.c.id.in_(delivery_ids), d.c.status == "claimed")
+        .values(status="retry", lease_until=None, next_attempt_at=next_attempt_at, error=error)
+    )
+    if tried is not None:
+        log_attempt(conn, tried, "retry", error, now)
+
+
 def forget_plan(conn: Connection, delivery: DigestDelivery) -> None:
     """A bounced or failed delivery gives its papers back: they may go out another period."""
     conn.execute(
