@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -423,6 +424,20 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_default(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or any(ch.isspace() or ord(ch) < 32 for ch in value)
+        ):
+            raise ValueError("base_url must be an http(s) URL such as https://papers.example.org")
+        return value
 
     @field_validator("mail_from")
     @classmethod
