@@ -32,8 +32,10 @@ def browser_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     services.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
+    # Package scope, not session: Playwright's sync API keeps an event loop running in the main
+    # thread while it lives, so tests after tests/browser/ could not call asyncio.run().
     require(CHROMIUM.exists(), f"Debian's Chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
