@@ -24,9 +24,7 @@ import fcntl
 import json
 import os
 import platform
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,11 +33,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.integration.deployment import run_nginx, run_serve  # noqa: E402
 from tests.integration.load_traffic import (  # noqa: E402
     LOAD_SETTINGS,
     check_store,
@@ -62,12 +59,6 @@ PG_DATABASE = "dp_load_bench"
 VOTERS = 640  # 10 per connection at 64
 WARMUP_SECONDS = 10.0
 TIMEOUT_SECONDS = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(data_dir: Path, database_url: str | None) -> dict[str, str]:
@@ -106,93 +97,6 @@ def ensure_pg_database(cache: Path, database: str = PG_DATABASE) -> None:
     subprocess.run(["psql", PG_ADMIN, "-q", "-c", f'CREATE DATABASE "{database}"'], check=True)
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2, verify=False).status_code == 200:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"nothing answered {url}")
-
-
-@contextlib.contextmanager
-def serve(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
-    port = free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(BIN / "dailypapers"), "serve", "--port", str(port), "--workers", str(workers)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/healthz", process)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def nginx_config(upstream: str, workdir: Path) -> tuple[Path, int]:
-    """deploy/nginx.conf on loopback: other ports, a throwaway certificate, local paths."""
-    cert, key = workdir / "cert.pem", workdir / "key.pem"
-    openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
-    subprocess.run(
-        [*openssl, "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )
-    static = subprocess.run(
-        [str(BIN / "dailypapers"), "static-dir"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    http_port, https_port = free_port(), free_port()
-    text = (REPO / "deploy" / "nginx.conf").read_text()
-    replacements = [
-        (r"server 127\.0\.0\.1:8000;", f"server {upstream};"),
-        (r"listen 80;", f"listen 127.0.0.1:{http_port};"),
-        (r"listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl;"),
-        (r"ssl_certificate /\S+;", f"ssl_certificate {cert};"),
-        (r"ssl_certificate_key /\S+;", f"ssl_certificate_key {key};"),
-        (r"alias /srv/dailypapers/static/;", f"alias {static}/;"),
-        (r"access_log /var/log/nginx/\S+ dailypapers;", "access_log off;"),
-    ]
-    for pattern, replacement in replacements:
-        text, count = re.subn(pattern, replacement, text)
-        assert count == 1, f"deploy/nginx.conf changed: {pattern} not found once"
-    conf = workdir / "nginx.conf"
-    conf.write_text(
-        f"worker_processes 1;\npid {workdir / 'nginx.pid'};\nerror_log {workdir / 'error.log'};\n"
-        "events { worker_connections 1024; }\n"
-        f"http {{\ninclude /etc/nginx/mime.types;\nclient_body_temp_path {workdir};\n"
-        f"proxy_temp_path {workdir};\n{text}\n}}\n"
-    )
-    return conf, https_port
-
-
-@contextlib.contextmanager
-def nginx(upstream: str, workdir: Path) -> Iterator[str]:
-    conf, port = nginx_config(upstream, workdir)
-    process = subprocess.Popen(
-        ["/usr/sbin/nginx", "-c", str(conf), "-p", str(workdir), "-g", "daemon off;"],
-        stderr=subprocess.STDOUT,
-        stdout=(workdir / "nginx.out").open("w"),
-    )
-    base = f"https://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/healthz", process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @contextlib.contextmanager
 def exclusive(lock: Path | None) -> Iterator[None]:
     """Hold the machine's CPU lock exclusively while timing, so no test run disturbs it."""
@@ -220,9 +124,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     db = open_database(settings.effective_database_url)
     work = Path(tempfile.mkdtemp(prefix=f"dailypapers-load-{backend}-"))
     try:
-        with exclusive(args.lock), serve(env, workers, work / "serve.log") as app:
-            behind = nginx(app.replace("http://", ""), work) if backend != "sqlite" else None
-            with behind or contextlib.nullcontext(app) as base:
+        served = run_serve(
+            data_dir, work / "serve.log", workers=workers, metrics_dir=work / "metrics", env=env
+        )
+        with exclusive(args.lock), served as app:
+            base = app.url
+            with contextlib.ExitStack() as proxy:
+                if backend != "sqlite":
+                    # deploy/nginx.conf as documented, TLS on loopback (ports and paths changed).
+                    front = proxy.enter_context(run_nginx(work / "nginx", app.port))
+                    base = front.https_url.replace("//localhost:", "//127.0.0.1:")
                 target = make_target(db, secret_key(settings), base, voters=VOTERS)
                 result = drive(
                     target,

@@ -7,16 +7,9 @@ seconds of mixed reading, voting and subscribing; then no errors, and the store 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete
@@ -27,6 +20,7 @@ from dailypapers.services import secret_key
 from dailypapers.store import open_database
 from dailypapers.store.schema import votes
 from tests.conftest import REPO
+from tests.integration.deployment import run_serve
 from tests.integration.load_traffic import LOAD_SETTINGS, check_store, drive, make_target
 
 SAMPLE_HF = REPO / "sample" / "hf_daily_papers.sample.jsonl.gz"
@@ -36,45 +30,6 @@ CONNECTIONS = 8
 # Correctness, not speed: a request this slow means a hang (a deadlock, a lost connection), not
 # a busy machine. The benchmark uses 5 s.
 TIMEOUT_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
-    """`dailypapers serve` on a free loopback port until the block ends."""
-    port = _free_port()
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [*DAILYPAPERS, "serve", "--port", str(port), "--workers", str(workers)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_mixed_load_loses_no_vote_and_answers_every_request(
@@ -96,8 +51,14 @@ def test_mixed_load_loses_no_vote_and_answers_every_request(
     db = open_database(db_url)
     workers = 1 if db.backend == "sqlite" else 2
     try:
-        with serve({**os.environ, **values}, workers, tmp_path / "serve.log") as base:
-            target = make_target(db, secret_key(settings), base, voters=40, vote_papers=30)
+        with run_serve(
+            tmp_path / "data",
+            tmp_path / "serve.log",
+            workers=workers,
+            metrics_dir=tmp_path / "metrics",
+            env=values,
+        ) as served:
+            target = make_target(db, secret_key(settings), served.url, voters=40, vote_papers=30)
             result = drive(
                 target, seconds=SECONDS, connections=CONNECTIONS, timeout_seconds=TIMEOUT_SECONDS
             )
