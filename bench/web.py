@@ -161,6 +161,8 @@ def main() -> None:
     }
     database = data_dir / "dailypapers.sqlite3"
     import_seconds = 0.0 if database.exists() else prepare(data_dir, env)
+    # Taken before the server and wrk start: how busy the shared machine was without them.
+    args.load_before = round(os.getloadavg()[0], 2)
     urls = url_sets(database)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -211,7 +213,9 @@ def write_results(
         ),
         "latency": f"{LATENCY_CONNECTIONS} connections, {args.latency_duration} s",
         "import_seconds": round(import_seconds, 1),
-        # The machine is shared: how busy it was, and the niceness server and wrk ran at.
+        # The machine is shared: how busy it was before the run (others' work) and at its end
+        # (the server and wrk themselves keep about 2 cores busy), and their niceness.
+        "load_average_1m_before": args.load_before,
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "niceness": os.nice(0),
         "targets": TARGETS,
@@ -225,11 +229,13 @@ def write_results(
         f"{meta['machine']}; `dailypapers serve` with 1 worker; {meta['store']}.",
         f"Throughput: {meta['throughput']}. Latency: {meta['latency']}.",
         "Targets: pages >= 300 req/s, JSON >= 500 req/s, p99 <= 50 ms at 8 connections.",
-        f"Shared machine: load average {meta['load_average_1m_at_end']} at the end, server and wrk"
-        f" at niceness {meta['niceness']}.",
+        f"Shared machine: load average {meta['load_average_1m_before']} before the run and"
+        f" {meta['load_average_1m_at_end']} at its end (server and wrk busy), niceness"
+        f" {meta['niceness']}.",
         "Day lists and /api/daily_papers are served from the per-process list cache (30 s) once",
         "rendered (a miss: 4 prebuilt queries and one render); paper pages and",
-        "/api/papers/{id} are computed on every request.",
+        "/api/papers/{id} are computed on every request. No vectors are imported, so the paper",
+        "page's similar-papers panel is empty here; bench/search_hybrid.py times vector search.",
         "",
         "| route | URLs rotated | req/s (64 conn) | req/s (8 conn) | p50 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|",
