@@ -6,6 +6,8 @@ It knows nothing of generations, locks or the store: `search/index.py` decides w
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -178,6 +180,7 @@ class KeywordSearcher:
             self._index = _register(tantivy.Index.open(str(path)))
             self._searcher = self._index.searcher()
             self._last_text_query: tuple[Query, tantivy.Query | None] | None = None
+            self._last_markers: tuple[Query, tuple[_Marker, _Marker] | None] | None = None
         except (ValueError, OSError) as exc:
             raise CorruptIndex(f"{path}: {exc}") from exc
 
@@ -337,33 +340,42 @@ class KeywordSearcher:
     def snippets_for(
         self, query: Query, texts: Sequence[tuple[str, str]]
     ) -> list[tuple[Snippet, Snippet]]:
-        """`snippets` for each (title, abstract) of a page. The generators (the query's terms
-        and their statistics) are made once per page, not once per hit."""
-        wanted = self._text_query(query)
-        if wanted is None:
-            return [(Snippet(title), Snippet(_lead(abstract))) for title, abstract in texts]
-        titles = self._generator(wanted, "title", TITLE_SNIPPET_CHARS)
-        abstracts = self._generator(wanted, "abstract", ABSTRACT_SNIPPET_CHARS)
-        found: list[tuple[Snippet, Snippet]] = []
-        for title, abstract in texts:
-            generator = titles
-            if len(title) * 4 > TITLE_SNIPPET_CHARS:  # longer than any real title: whole too
-                generator = self._generator(wanted, "title", len(title) * 4)
-            title_snippet = _snippet(generator, "title", title)
-            abstract_snippet = _snippet(abstracts, "abstract", abstract)
-            if not title_snippet.highlights:
-                title_snippet = Snippet(title)
-            if not abstract_snippet.highlights:
-                abstract_snippet = Snippet(_lead(abstract))
-            found.append((title_snippet, abstract_snippet))
-        return found
+        """`snippets` for each (title, abstract) of a page.
 
-    def _generator(
-        self, wanted: tantivy.Query, field: str, max_chars: int
-    ) -> tantivy.SnippetGenerator:
-        generator = tantivy.SnippetGenerator.create(self._searcher, wanted, SCHEMA, field)
-        generator.set_max_num_chars(max_chars)
-        return generator
+        The query's words are found here rather than by tantivy's SnippetGenerator, which
+        stems every word of every abstract shown (about 90 us each, the larger part of a
+        result page): a regular expression finds the words that could stem to a query term,
+        and only those are stemmed (remembered across searches).
+        """
+        markers = self._markers(query)
+        if markers is None:
+            return [(Snippet(title), Snippet(_lead(abstract))) for title, abstract in texts]
+        titles, abstracts = markers
+        return [
+            (titles.title(title), abstracts.fragment(abstract, ABSTRACT_SNIPPET_CHARS))
+            for title, abstract in texts
+        ]
+
+    def _markers(self, query: Query) -> tuple[_Marker, _Marker] | None:
+        """The title and abstract markers of `query`'s wanted words; None: it has none.
+        The last query's are kept: a page asks for snippets once per search."""
+        last = self._last_markers
+        if last is not None and last[0] == query:
+            return last[1]
+        terms: dict[str, dict[str, float]] = {"title": {}, "abstract": {}}
+        for clause in query.wanted:
+            fields = {None: ("title", "abstract"), "ti": ("title",), "abs": ("abstract",)}
+            for name in fields.get(clause.field, ()):
+                for token in ANALYZERS["dp_text"].analyze(clause.text):
+                    if token not in terms[name]:
+                        frequency = int(self._searcher.doc_freq(name, token))
+                        if frequency:  # as tantivy's snippets: rarer words weigh more
+                            terms[name][token] = 1.0 / (1.0 + frequency)
+        markers = None
+        if terms["title"] or terms["abstract"]:
+            markers = (_Marker(terms["title"]), _Marker(terms["abstract"]))
+        self._last_markers = (query, markers)
+        return markers
 
     def _id(self, address: tantivy.DocAddress) -> str:
         return str(self._searcher.doc(address).get_first("id"))
@@ -477,19 +489,81 @@ def _epoch(day: date) -> int:
     return int(datetime.combine(day, time(), tzinfo=UTC).timestamp())
 
 
-def _snippet(generator: tantivy.SnippetGenerator, field: str, text: str) -> Snippet:
-    snippet = generator.snippet_from_doc(tantivy.Document(**{field: [text]}))
-    fragment = snippet.fragment()
-    encoded = fragment.encode("utf-8")
-    # tantivy reports byte offsets; the page slices characters.
-    spans = tuple(
-        (
-            len(encoded[: r.start].decode("utf-8", "ignore")),
-            len(encoded[: r.end].decode("utf-8", "ignore")),
+# The rest of a word as tantivy's simple tokenizer sees it: a run of letters and digits.
+_WORD_REST = re.compile(r"[^\W_]*")
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str) -> str | None:
+    """The term `word` is indexed as in title and abstract (None: too long to be indexed)."""
+    tokens = ANALYZERS["dp_text"].analyze(word)
+    return tokens[0] if tokens else None
+
+
+class _Marker:
+    """Finds the words of a text that are indexed as one of `terms` (term -> weight)."""
+
+    def __init__(self, terms: dict[str, float]) -> None:
+        self.terms = terms
+        # A stem differs from its word in the last two letters at most (happy -> happi,
+        # probability -> probabl, using -> use): words starting with the rest are candidates,
+        # found with str.find (re's alternations scan each abstract at a tenth of the speed).
+        self.prefixes = sorted({t[: max(2, len(t) - 2)] for t in terms})
+
+    def matches(self, text: str) -> list[tuple[int, int, float]]:
+        """(start, end, weight) of each word of `text` indexed as one of the terms, in order."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a letter that lowercases to two: offsets would shift
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        found: dict[int, tuple[int, int, float]] = {}
+        for prefix in self.prefixes:
+            start = lowered.find(prefix)
+            while start >= 0:
+                if start not in found and (start == 0 or not lowered[start - 1].isalnum()):
+                    end = _WORD_REST.match(lowered, start + len(prefix)).end()  # type: ignore[union-attr]
+                    stem = _stem(text[start:end])
+                    if stem is not None and (weight := self.terms.get(stem)) is not None:
+                        found[start] = (start, end, weight)
+                start = lowered.find(prefix, start + 1)
+        return [found[start] for start in sorted(found)]
+
+    def title(self, text: str) -> Snippet:
+        """The whole text, its matching words marked."""
+        return Snippet(text, tuple((start, end) for start, end, _ in self.matches(text)))
+
+    def fragment(self, text: str, max_chars: int) -> Snippet:
+        """The piece of `text` (at most `max_chars`, cut between words) holding the most weight
+        of matching words, them marked; the text's lead where nothing matches. The lead wins
+        ties, then the earliest piece."""
+        found = self.matches(text)
+        if not found:
+            return Snippet(_lead(text))
+        best_start, best_weight = 0, sum(w for _, end, w in found if end <= max_chars)
+        for start, _, _ in found:
+            weight = sum(w for s, end, w in found if s >= start and end <= start + max_chars)
+            if weight > best_weight + 1e-12:
+                best_start, best_weight = start, weight
+        if best_start > 0 and len(text) - best_start <= max_chars:
+            # A piece that reaches the end: start it where a whole window would.
+            best_start = min(best_start, _word_start(text, len(text) - max_chars))
+        end = len(text)
+        if end - best_start > max_chars:
+            cut = text.rfind(" ", best_start, best_start + max_chars)
+            end = cut if cut > best_start else best_start + max_chars
+        head = "… " if best_start > 0 else ""
+        tail = " …" if end < len(text) else ""
+        spans = tuple(
+            (s - best_start + len(head), e - best_start + len(head))
+            for s, e, _ in found
+            if s >= best_start and e <= end
         )
-        for r in snippet.highlighted()
-    )
-    return Snippet(fragment, spans)
+        return Snippet(head + text[best_start:end] + tail, spans)
+
+
+def _word_start(text: str, position: int) -> int:
+    """The start of the first word at or after `position`."""
+    space = text.find(" ", max(0, position))
+    return space + 1 if 0 <= space < len(text) - 1 else max(0, position)
 
 
 def _lead(text: str) -> str:
