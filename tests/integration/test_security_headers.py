@@ -3,6 +3,7 @@ markdown, static files, the docs, redirects, conditional 304s and every error, 5
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -99,9 +100,17 @@ def test_a_304_and_a_500_carry_them_too(http: httpx.Client, server_with_a_bug: L
     )
     assert again.status_code == 304
     _assert_secured(again)
+    # uvicorn closes the connection after a 500: one client each.
     with server_with_a_bug.client() as client:
         failed = client.get("/api/broken")
+    with server_with_a_bug.client() as client:
+        # From loopback, a trusted proxy: its request id is kept, on a 500 too.
+        forwarded = client.get("/api/broken", headers={"X-Request-ID": "proxy-id-0123456789"})
     assert failed.status_code == 500
     assert failed.json()["error"]["code"] == "internal_error"
     assert "a bug" not in failed.text
     _assert_secured(failed)
+    # The id a user quotes from a 500 finds its log record.
+    assert re.fullmatch(r"[0-9a-f]{32}", failed.headers["x-request-id"])
+    assert forwarded.status_code == 500
+    assert forwarded.headers["x-request-id"] == "proxy-id-0123456789"

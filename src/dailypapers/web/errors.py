@@ -24,7 +24,9 @@ from dailypapers.errors import (
     SourceUnavailable,
     StoreUnavailable,
 )
+from dailypapers.logs import REQUEST_ID
 from dailypapers.web.deps import AppState
+from dailypapers.web.request_context import REQUEST_ID_HEADER, SCOPE_KEY
 from dailypapers.web.security import SECURITY_HEADERS
 from dailypapers.web.viewer import referer_path, sign_in_first
 
@@ -167,11 +169,20 @@ def _allowed_methods(request: Request) -> set[str]:
 
 
 async def _internal(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Sent by ServerErrorMiddleware, outside SecurityHeaders and RequestContext: it adds their
+    # headers itself, and logs under the request's id so the reply points at the log record.
+    request_id = request.scope.get(SCOPE_KEY)
+    token = REQUEST_ID.set(request_id) if isinstance(request_id, str) else None
+    try:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    finally:
+        if token is not None:
+            REQUEST_ID.reset(token)
     response = error_response(request, 500, _INTERNAL)
-    # Sent by ServerErrorMiddleware, outside SecurityHeaders: it adds its own.
     for name, value in SECURITY_HEADERS:
         response.headers[name.decode()] = value.decode()
+    if isinstance(request_id, str):
+        response.headers[REQUEST_ID_HEADER.decode()] = request_id
     return response
 
 

@@ -27,6 +27,9 @@ from dailypapers.web import metrics
 _access = logging.getLogger("dailypapers.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
+# Where the request id waits in the ASGI scope for a 500: Starlette's ServerErrorMiddleware sends
+# that response outside this middleware, after REQUEST_ID has been reset.
+SCOPE_KEY = "dailypapers.request_id"
 # An incoming id is kept only if it looks like one: nginx's $request_id is 32 hex digits.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -53,6 +56,7 @@ class RequestContext:
         if from_proxy:
             request_id = self._believe_forwarded(scope)
         request_id = request_id or uuid.uuid4().hex
+        scope[SCOPE_KEY] = request_id
         token = REQUEST_ID.set(request_id)
         status = 500
         started = time.perf_counter()
