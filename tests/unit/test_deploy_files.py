@@ -83,7 +83,7 @@ def test_docs_quote_the_deploy_files_as_they_are() -> None:
 def test_serve_empties_only_prometheus_files_from_the_metrics_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dailypapers.cli import MULTIPROC_ENV, _metrics_dir
+    from dailypapers.cli.serve_command import MULTIPROC_ENV, _metrics_dir
 
     # _metrics_dir sets the variable itself: have monkeypatch remember to remove it afterwards.
     monkeypatch.setenv(MULTIPROC_ENV, "")
