@@ -1,6 +1,6 @@
 """Settings: typed, documented, read from DAILYPAPERS_* variables and an optional TOML file.
 
-Only the composition root (services), web/app.py and cli.py import this module; lower code
+Only the composition root (services), web/app.py and the cli package import this module; lower code
 receives plain values. There is no module-level settings object.
 """
 
