@@ -208,10 +208,13 @@ def restore(db: Database, snapshot: Path, *, force: bool) -> None:
 def _sqlite_restore(db: Database, snapshot: Path) -> None:
     source = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
     try:
-        problems = source.execute("PRAGMA quick_check").fetchone()[0]
+        try:
+            problems = source.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {r[0] for r in source.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as exc:  # cut short, or not a database at all
+            raise InvalidRequest(f"{snapshot} is damaged: {exc}") from exc
         if problems != "ok":
             raise InvalidRequest(f"{snapshot} is damaged: {problems}")
-        tables = {r[0] for r in source.execute("SELECT name FROM sqlite_master")}
         if "alembic_version" not in tables:
             raise InvalidRequest(f"{snapshot} is a SQLite file but not a dailypapers store")
         # One step: the whole copy is a single write transaction on the live file, so every

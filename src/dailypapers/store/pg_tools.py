@@ -1,4 +1,4 @@
-"""PostgreSQL's own tools for snapshots: pg_dump (custom format) and pg_restore, found on PATH.
+"""PostgreSQL's tools for snapshots, found on PATH: pg_dump (custom format), pg_restore, psql.
 
 The password travels in PGPASSWORD, never on a command line other users can read. A tool older
 than the server is refused up front: pg_dump cannot dump a newer server.
@@ -6,10 +6,12 @@ than the server is refused up front: pg_dump cannot dump a newer server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -76,20 +78,66 @@ def dump(url: URL, destination: Path, server_version_num: int) -> None:
     _run([*command, "--dbname", conninfo], env, "pg_dump")
 
 
+# Run first, in the restore's transaction: every table and sequence of the schema goes, those
+# that newer migrations added included. pg_restore --clean drops only what the snapshot holds, so
+# an older snapshot would leave a newer table behind, and the migration that re-creates it fails.
+_DROP_EVERYTHING = """
+DO $$
+DECLARE item record;
+BEGIN
+  FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP
+    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', item.tablename);
+  END LOOP;
+  FOR item IN SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() LOOP
+    EXECUTE format('DROP SEQUENCE IF EXISTS %I CASCADE', item.sequencename);
+  END LOOP;
+END $$;
+"""
+
+
 def restore(url: URL, snapshot: Path, server_version_num: int) -> None:
-    """pg_restore into the configured database in one transaction: all of it or none of it."""
-    tool = find_tool("pg_restore", server_version_num)
+    """Replace the database's tables with the snapshot's, in one transaction: all or nothing.
+
+    pg_restore turns the snapshot into SQL, and psql runs it after dropping every table and
+    sequence, between a BEGIN and a COMMIT that is sent only once pg_restore has read the whole
+    snapshot: a snapshot damaged halfway ends the session without COMMIT, which rolls it all back.
+    """
+    restore_tool = find_tool("pg_restore", server_version_num)
+    psql = find_tool("psql", server_version_num)
     conninfo, env = _conninfo(url)
-    command = [
-        tool,
-        "--clean",
-        "--if-exists",
-        "--single-transaction",
-        "--exit-on-error",
-        "--no-owner",
-        "--no-privileges",
-        "--dbname",
-        conninfo,
-        str(snapshot),
-    ]
-    _run(command, env, "pg_restore")
+    script = [restore_tool, "--no-owner", "--no-privileges", "--file", "-", str(snapshot)]
+    runner = [psql, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--dbname", conninfo]
+    with tempfile.TemporaryFile() as script_err, tempfile.TemporaryFile() as runner_err:
+        with (
+            subprocess.Popen(script, env=env, stdout=subprocess.PIPE, stderr=script_err) as source,
+            subprocess.Popen(
+                runner, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=runner_err
+            ) as sink,
+        ):
+            assert source.stdout is not None and sink.stdin is not None
+            try:
+                sink.stdin.write(b"BEGIN;\n" + _DROP_EVERYTHING.encode() + b"\n")
+                for chunk in iter(lambda: source.stdout.read(1 << 16), b""):  # type: ignore[union-attr]
+                    sink.stdin.write(chunk)
+                if source.wait(timeout=TOOL_TIMEOUT_SECONDS) == 0:
+                    sink.stdin.write(b"\nCOMMIT;\n")
+            except BrokenPipeError:
+                source.kill()  # psql stopped at an error: its stderr says which
+            except subprocess.TimeoutExpired as exc:
+                source.kill()
+                sink.kill()
+                raise ConfigurationError(
+                    f"pg_restore took longer than {TOOL_TIMEOUT_SECONDS} s"
+                ) from exc
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    sink.stdin.close()
+            sink.wait(timeout=TOOL_TIMEOUT_SECONDS)
+        # psql first: when it stopped at an error, pg_restore was killed for it.
+        for process, errors in ((sink, runner_err), (source, script_err)):
+            if process.returncode != 0:
+                errors.seek(0)
+                lines = errors.read().decode(errors="replace").strip().splitlines()
+                raise InvalidRequest(
+                    f"pg_restore failed: {' / '.join(lines[-3:]) or process.returncode}"
+                )
