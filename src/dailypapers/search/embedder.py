@@ -8,6 +8,7 @@ It never exports the model (torch lives in `search/onnx_export.py`, an export-on
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -31,9 +32,11 @@ MINILM_DIM = 384
 # The recipe of ../shared/data/minilm: sentence-transformers truncates at 256 word pieces.
 MINILM_MAX_TOKENS = 256
 MODEL_FILE = "model.onnx"
-# MatMul weights quantised per channel to int8: about 3x faster on a 2,000-character query and
-# within cos 0.99 of the float32 graph; queries use it, documents keep float32 (fidelity).
+# MatMul and attention weights quantised per channel to 8 bits: within cos 0.99 of the float32
+# graph; queries use them, documents keep float32 (fidelity). Signed weights where the CPU has
+# 8-bit dot-product instructions (VNNI, AMX), unsigned ones elsewhere (see query_model_file).
 QUANTIZED_MODEL_FILE = "model.int8.onnx"
+UNSIGNED_MODEL_FILE = "model.uint8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
 # Documents are embedded in batches this large: bigger batches are slower on 2 cores (padding
@@ -71,18 +74,53 @@ def model_dir(data_dir: Path, model_id: str = MINILM_ID) -> Path:
 
 
 def has_runtime_files(directory: Path) -> bool:
-    names = (MODEL_FILE, QUANTIZED_MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE)
+    names = (MODEL_FILE, QUANTIZED_MODEL_FILE, UNSIGNED_MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE)
     return all((directory / name).is_file() for name in names)
+
+
+# CPU flags (Linux /proc/cpuinfo names) of 8-bit dot-product instructions without saturation.
+_INT8_DOT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8", "asimddp"})
+
+
+@functools.cache
+def has_int8_dot_products() -> bool:
+    """Whether this CPU multiplies signed by unsigned bytes without saturating 16-bit sums (VNNI,
+    AMX, Arm dot products); False when unknown (no /proc/cpuinfo)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    flags = {
+        word
+        for line in info.splitlines()
+        if line.startswith(("flags", "Features"))
+        for word in line.split(":", 1)[-1].split()
+    }
+    return bool(flags & _INT8_DOT_FLAGS)
+
+
+def query_model_file() -> str:
+    """The 8-bit query graph for this CPU: signed weights are 2-3x faster where the CPU has VNNI
+    or AMX; without them (AVX2 only) they saturate (cos 0.989), so unsigned weights are used."""
+    return QUANTIZED_MODEL_FILE if has_int8_dot_products() else UNSIGNED_MODEL_FILE
 
 
 class OnnxEmbedder:
     """The serving runtime: one onnxruntime session over the exported graph (mean pooling and L2
     normalisation inside it), word pieces from the model's own tokenizer.json. Thread-safe.
 
-    `quantized` picks the int8 graph: for queries, where latency counts; documents use float32.
+    `quantized` picks the 8-bit graph for this CPU: for queries, where latency counts; documents
+    use float32. `model_file` names another graph of the folder.
     """
 
-    def __init__(self, directory: Path, *, threads: int = 2, quantized: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        threads: int = 2,
+        quantized: bool = False,
+        model_file: str | None = None,
+    ) -> None:
         if not has_runtime_files(directory):
             raise ConfigurationError(
                 f"no exported embedding model in {directory}: run `dailypapers vectors export` "
@@ -100,7 +138,7 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(
-            str(directory / (QUANTIZED_MODEL_FILE if quantized else MODEL_FILE)),
+            str(directory / (model_file or (query_model_file() if quantized else MODEL_FILE))),
             options,
             providers=["CPUExecutionProvider"],
         )

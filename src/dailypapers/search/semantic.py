@@ -35,14 +35,19 @@ from dailypapers.search.embedder import load_runtime_first
 # about 2 ms per 10k rows in place on 2 cores, more when gathered; past it an HNSW graph answers in
 # a millisecond or two at recall 0.99 (bench/results/search_hybrid.md).
 EXACT_MAX_ROWS = 20_000
-# HNSW parameters measured at recall 0.999 on 100k vectors (tech-bench §3); f16 keeps recall
-# where i8 collapses on normalised vectors.
+# HNSW parameters; f16 keeps recall where i8 collapses on normalised vectors. On the 120k real
+# MiniLM vectors a search expanding 64 candidates found 0.81 of the exact top 10, 256: 0.94,
+# 512: 0.97 (top 100: 0.94) in about 1.5 ms (bench/results/search_hybrid.md).
 HNSW_CONNECTIVITY = 16
 HNSW_EXPANSION_ADD = 128
-HNSW_EXPANSION_SEARCH = 64
-# A filtered graph search asks for k / (share of rows passing) x this many, then 4x more each
-# round until k pass.
+HNSW_EXPANSION_SEARCH = 512
+# A filtered graph search asks for k / (share of rows passing) x this many. When fewer than k of
+# them pass (the query's neighbourhood lies outside the filter: "lattice" within cs.CL), asking
+# the graph for 4x more each round cost up to 130 ms at 120k; exact search over the passing rows
+# answers instead, up to this many of them (about 2 ms per 10k rows), else the graph is asked
+# again for 4x more.
 OVERASK = 1.5
+FILTERED_EXACT_MAX = 250_000
 
 Rows = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -325,6 +330,8 @@ class VectorSearcher:
                 keys, cosines = keys[ok], cosines[ok]
             if len(keys) >= k or ask >= self.rows:
                 return [(int(r), float(c)) for r, c in zip(keys[:k], cosines[:k], strict=True)]
+            if candidates <= FILTERED_EXACT_MAX:
+                return self._exact(query, k, keep)
             ask = min(self.rows, ask * 4)
 
     def months_of(self, rows: Iterable[int]) -> list[int]:

@@ -185,3 +185,34 @@ def test_past_the_exact_size_an_hnsw_graph_answers_like_exact_search(
     exact_ids = [h.paper.arxiv_id for h in search_papers(sample_db, exact, query).hits]
     graph_ids = [h.paper.arxiv_id for h in search_papers(sample_db, graph, query).hits]
     assert len(set(exact_ids) & set(graph_ids)) >= 8
+
+
+def test_a_filtered_graph_search_outside_the_query_neighbourhood_is_exact(tmp_path: Path) -> None:
+    """Rows of category b lie far from the query: the graph's nearest are nearly all of a, so
+    the search answers exactly over the passing rows instead of asking the graph for ever more."""
+    from dailypapers.search.semantic import VectorRow, VectorSearcher, write_vector_files
+
+    rng = np.random.default_rng(3)
+    centre_a, centre_b = rng.normal(size=32), rng.normal(size=32)
+    rows = []
+    for n in range(3_000):
+        in_b = n % 10 == 0
+        vector = (centre_b if in_b else centre_a) + rng.normal(scale=0.6, size=32)
+        rows.append(
+            VectorRow(
+                f"2401.{n:05d}",
+                (vector / np.linalg.norm(vector)).astype(np.float32),
+                datetime(2024, 1, 1 + n % 28, tzinfo=UTC),
+                ("b",) if in_b else ("a",),
+            )
+        )
+    write_vector_files(tmp_path, rows, dim=32, exact_max=100)
+    searcher = VectorSearcher(tmp_path)
+    assert searcher.uses_graph
+    query = (centre_a / np.linalg.norm(centre_a)).astype(np.float32)
+    keep = searcher.mask(categories=["b"])
+    assert keep is not None and keep.count == 300
+    found = searcher.nearest(query, 20, keep=keep, exact_max=100)
+    exact = searcher.nearest(query, 20, keep=keep, exact_max=10_000)
+    assert [r for r, _ in found] == [r for r, _ in exact]
+    assert all(searcher.ids[r].endswith("0") for r, _ in found)
