@@ -55,7 +55,11 @@ OVERLAP_SEQ = 10_000
 MAX_UNSEEN_RANGES = 64
 READ_BATCH = 5_000
 LOCK_TIMEOUT_SECONDS = 600.0
+# One indexing thread with the whole heap: segments twice the size of two threads' halves, so a
+# rebuild ends with fewer of them (2 rather than 6 at 1M papers). Each segment is searched on its
+# own: a filter by a few thousand ids looks each one up in every segment.
 REBUILD_HEAP_BYTES = 256_000_000
+REBUILD_THREADS = 1
 CATCH_UP_HEAP_BYTES = 64_000_000
 
 
@@ -274,7 +278,9 @@ def _rebuild(db: Database, index: SearchIndex, overlap_seq: int, started: float)
     seen: set[int] = set()
     read = written = 0
     try:
-        writer = KeywordWriter(folder / "keyword", heap_bytes=REBUILD_HEAP_BYTES, threads=2)
+        writer = KeywordWriter(
+            folder / "keyword", heap_bytes=REBUILD_HEAP_BYTES, threads=REBUILD_THREADS
+        )
         for batch in _read(db, [(0, None)]):
             read += len(batch)
             seen.update(p.change_seq for p in batch)
