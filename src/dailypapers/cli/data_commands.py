@@ -65,8 +65,9 @@ def restore_command(state: State, path: Path, force: bool) -> None:
 
     All or nothing: SQLite copies it in one transaction (running servers see the old store or
     the restored one), PostgreSQL drops every table and loads the snapshot in one transaction
-    (pg_restore and psql). A store with content is replaced only with --force. Pending migrations of an older snapshot are applied.
-    Other machines' search indexes rebuild on their next catch-up.
+    (pg_restore and psql). A store with content is replaced only with --force. Pending
+    migrations of an older snapshot are applied. Other machines' search indexes rebuild on their
+    next catch-up.
     """
     with friendly_errors(state), open_services(state) as services:
         snapshot = check_file_argument(path, must_exist=True)
