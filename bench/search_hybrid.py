@@ -535,6 +535,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def write_results(rows: list[dict[str, Any]], passes: int) -> None:
+    query_model = query_model_file(model_dir(ROOT / "data"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     meta = {
         "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -556,7 +557,7 @@ def write_results(rows: list[dict[str, Any]], passes: int) -> None:
         f"(load average {meta['load_average']} when it ended). Warm, in a fresh serving "
         f"process: {PER_KIND} distinct queries per "
         f"kind, each timed {passes}x after a warm-up pass; the whole `search_papers` call in "
-        f"hybrid mode (query embedding with {query_model_file()} on {default_threads()} threads, "
+        f"hybrid mode (query embedding with {query_model} on {default_threads()} threads, "
         f"vector and keyword search, fusion, papers from the store, snippets). short/long/field as "
         f"/api/papers/search asks (limit {API_LIMIT}); filtered as the search page (limit "
         f"{PAGE_LIMIT} and the month chart). Targets: p50 <= 20 / p99 <= 60 ms at the real size, "

@@ -74,7 +74,7 @@ def model_dir(data_dir: Path, model_id: str = MINILM_ID) -> Path:
 
 
 def has_runtime_files(directory: Path) -> bool:
-    names = (MODEL_FILE, QUANTIZED_MODEL_FILE, UNSIGNED_MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE)
+    names = (MODEL_FILE, QUANTIZED_MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE)
     return all((directory / name).is_file() for name in names)
 
 
@@ -99,10 +99,13 @@ def has_int8_dot_products() -> bool:
     return bool(flags & _INT8_DOT_FLAGS)
 
 
-def query_model_file() -> str:
-    """The 8-bit query graph for this CPU: signed weights are 2-3x faster where the CPU has VNNI
-    or AMX; without them (AVX2 only) they saturate (cos 0.989), so unsigned weights are used."""
-    return QUANTIZED_MODEL_FILE if has_int8_dot_products() else UNSIGNED_MODEL_FILE
+def query_model_file(directory: Path) -> str:
+    """The 8-bit query graph of `directory` for this CPU: signed weights are 2-3x faster where
+    the CPU has VNNI or AMX; without them (AVX2 only) they saturate (cos 0.989), so unsigned
+    weights are used. An export older than format 3 has one 8-bit graph (unsigned): that one."""
+    if has_int8_dot_products() or not (directory / UNSIGNED_MODEL_FILE).is_file():
+        return QUANTIZED_MODEL_FILE
+    return UNSIGNED_MODEL_FILE
 
 
 class OnnxEmbedder:
@@ -138,7 +141,10 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(
-            str(directory / (model_file or (query_model_file() if quantized else MODEL_FILE))),
+            str(
+                directory
+                / (model_file or (query_model_file(directory) if quantized else MODEL_FILE))
+            ),
             options,
             providers=["CPUExecutionProvider"],
         )

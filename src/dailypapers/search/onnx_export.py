@@ -54,7 +54,8 @@ def packaged_weights() -> Path:
 
 def ensure_exported(directory: Path) -> bool:
     """Export the model into `directory` unless it is there already; True when it exported."""
-    if has_runtime_files(directory) and _export_format(directory) == EXPORT_FORMAT:
+    current = has_runtime_files(directory) and (directory / UNSIGNED_MODEL_FILE).is_file()
+    if current and _export_format(directory) == EXPORT_FORMAT:
         return False
     export_model(directory)
     return True

@@ -17,7 +17,20 @@ import pytest
 
 from dailypapers.ingest.importer import import_file
 from dailypapers.search import SearchIndex, catch_up, query_from_params, search_papers
-from dailypapers.search.embedder import MINILM_ID, OnnxEmbedder, document_text, model_dir
+from dailypapers.search.embedder import (
+    MANIFEST_FILE,
+    MINILM_ID,
+    MODEL_FILE,
+    QUANTIZED_MODEL_FILE,
+    TOKENIZER_FILE,
+    UNSIGNED_MODEL_FILE,
+    OnnxEmbedder,
+    document_text,
+    has_int8_dot_products,
+    has_runtime_files,
+    model_dir,
+    query_model_file,
+)
 from dailypapers.search.hybrid import SemanticConfig
 from dailypapers.search.vectors import embed_missing, import_vectors, refresh_vectors
 from dailypapers.store import Database, open_database
@@ -90,6 +103,20 @@ def test_the_runtime_reproduces_the_shared_vectors(minilm: Path, shared_dir: Pat
     assert cosines.min() >= 0.99
     queries = OnnxEmbedder(minilm, quantized=True).embed(texts)
     assert (queries * documents).sum(axis=1).min() >= 0.99
+    # The graph for CPUs without VNNI (unsigned weights) holds on any CPU.
+    unsigned = OnnxEmbedder(minilm, model_file=UNSIGNED_MODEL_FILE).embed(texts)
+    assert (unsigned * documents).sum(axis=1).min() >= 0.99
+
+
+def test_the_query_graph_fits_the_cpu_and_older_exports(minilm: Path, tmp_path: Path) -> None:
+    picked = query_model_file(minilm)
+    assert picked == (QUANTIZED_MODEL_FILE if has_int8_dot_products() else UNSIGNED_MODEL_FILE)
+    older = tmp_path / "format-2"  # one 8-bit graph, unsigned, under the signed one's name
+    older.mkdir()
+    for name in (MODEL_FILE, QUANTIZED_MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE):
+        (older / name).symlink_to(minilm / name)
+    assert has_runtime_files(older)
+    assert query_model_file(older) == QUANTIZED_MODEL_FILE
 
 
 def seed_papers(shared_dir: Path) -> list[dict[str, object]]:
