@@ -33,6 +33,10 @@ DENSE_HITS_MAX = 100
 # over those papers (reading their ids costs a few microseconds each); broader ones check the
 # nearest candidates, asking for more until enough pass.
 CONSTRAINED_EXACT_MAX = 5_000
+# A broader fielded clause has the nearest candidates checked against it, asking for
+# k / (share matching) x 1.5; at most this many (a graph search asked for 25,000 took ~1 s at
+# 1M, checking them 120 ms): fewer than k may pass, the keyword side still ranks every match.
+CONSTRAINED_ASK_MAX = 2_048
 # Keyword matches (every word) read along with their total: when that is all of them, which of
 # the fused candidates are keyword matches needs no second search (a long query has almost none).
 STRICT_PEEK = 64
@@ -141,15 +145,15 @@ def _nearest(
             )
             return [(vectors.ids[r], c) for r, c in found]
         share = count / max(vectors.rows, 1)
-    ask = min(vectors.rows, max(k * 2, int(k / share * 1.5)))
+    ask = min(vectors.rows, CONSTRAINED_ASK_MAX, max(k * 2, int(k / share * 1.5)))
     while True:
         found = vectors.nearest(vector, ask, keep=keep, exact_max=exact_max)
         pairs = [(vectors.ids[r], c) for r, c in found]
         passing = keyword.matching_ids(checked, [i for i, _ in pairs], constraints_only=True)
         kept = [(i, c) for i, c in pairs if i in passing]
-        if len(kept) >= k or len(found) < ask:
+        if len(kept) >= k or len(found) < ask or ask >= CONSTRAINED_ASK_MAX:
             return kept[:k]
-        ask *= 4
+        ask = min(vectors.rows, CONSTRAINED_ASK_MAX, ask * 4)
 
 
 def _narrowed(vectors: VectorSearcher, keep: Keep | None, mask: Mask) -> Keep:
