@@ -19,6 +19,9 @@ Writes bench/results/search.json and search.md.
 
     python bench/search.py prepare [--cache DIR]                       # stores, outside the lock
     python bench/search.py run [--cache DIR] [--lock /work/cpu.lock] [--sizes real,1m]
+
+The hybrid part (issue #5) is bench/search_hybrid.py; `python bench/search.py hybrid ARGS...`
+runs it with those arguments (e.g. `hybrid prepare`, `hybrid run --sizes real`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import re
 import shutil
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -462,6 +466,9 @@ def write_results(rows: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["hybrid"]:
+        hybrid = Path(__file__).with_name("search_hybrid.py")
+        os.execv(sys.executable, [sys.executable, str(hybrid), *sys.argv[2:]])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", nargs="?", choices=("prepare", "run", "all"), default="all")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
