@@ -450,6 +450,10 @@ def test_a_snapshot_from_before_a_migration_restores_into_a_newer_store(
     assert run("migrate")[0] == 0
     store_backup.new_restore_epoch(db, datetime.now(UTC))
     _import(db, tmp_path / "later.jsonl.gz", [_hf_record("2699.60001", 1)])
+    if db.backend == "postgresql":  # another application's table in the same database
+        with db.write() as conn:
+            conn.execute(text("CREATE TABLE not_ours (note text)"))
+            conn.execute(text("INSERT INTO not_ours VALUES ('keep me')"))
 
     code, output = run("restore", str(snapshot), "--force")
     assert code == 0, output
@@ -459,6 +463,8 @@ def test_a_snapshot_from_before_a_migration_restores_into_a_newer_store(
     assert _all_rows(db) == before  # the later paper is gone
     with db.read() as conn:
         assert conn.execute(select(store_meta.c.value)).scalars().all() != []
+        if db.backend == "postgresql":  # only the store's own tables were replaced
+            assert conn.execute(text("SELECT note FROM not_ours")).scalars().all() == ["keep me"]
 
 
 def test_a_snapshot_damaged_halfway_changes_nothing(env: dict[str, str], tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def restore_command(state: State, path: Path, force: bool) -> None:
     search index.
 
     All or nothing: SQLite copies it in one transaction (running servers see the old store or
-    the restored one), PostgreSQL drops every table and loads the snapshot in one transaction
+    the restored one), PostgreSQL drops the store's tables and loads the snapshot in one transaction
     (pg_restore and psql). A store with content is replaced only with --force. Pending
     migrations of an older snapshot are applied. Other machines' search indexes rebuild on their
     next catch-up.

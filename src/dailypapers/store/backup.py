@@ -24,7 +24,7 @@ from dailypapers.errors import Conflict, InvalidRequest, StoreUnavailable
 from dailypapers.store import outages, pg_tools
 from dailypapers.store.changes import RESTORE_EPOCH
 from dailypapers.store.engine import Database
-from dailypapers.store.schema import store_meta
+from dailypapers.store.schema import metadata, paper_change_seq, store_meta
 from dailypapers.store.upserts import insert_for
 
 # Pages copied per backup step (4 MiB at SQLite's default 4 KiB pages). Between steps the source
@@ -202,7 +202,13 @@ def restore(db: Database, snapshot: Path, *, force: bool) -> None:
     if kind == "sqlite":
         _sqlite_restore(db, snapshot)
     else:
-        pg_tools.restore(db.engine.url, snapshot, _server_version(db))
+        pg_tools.restore(
+            db.engine.url,
+            snapshot,
+            _server_version(db),
+            tables=[*(t.name for t in metadata.sorted_tables), "alembic_version"],
+            sequences=[paper_change_seq.name],
+        )
 
 
 def _sqlite_restore(db: Database, snapshot: Path) -> None:

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -78,30 +79,28 @@ def dump(url: URL, destination: Path, server_version_num: int) -> None:
     _run([*command, "--dbname", conninfo], env, "pg_dump")
 
 
-# Run first, in the restore's transaction: every table and sequence of the schema goes, those
-# that newer migrations added included. pg_restore --clean drops only what the snapshot holds, so
-# an older snapshot would leave a newer table behind, and the migration that re-creates it fails.
-_DROP_EVERYTHING = """
-DO $$
-DECLARE item record;
-BEGIN
-  FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP
-    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', item.tablename);
-  END LOOP;
-  FOR item IN SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() LOOP
-    EXECUTE format('DROP SEQUENCE IF EXISTS %I CASCADE', item.sequencename);
-  END LOOP;
-END $$;
-"""
+def restore(
+    url: URL,
+    snapshot: Path,
+    server_version_num: int,
+    *,
+    tables: Sequence[str],
+    sequences: Sequence[str],
+) -> None:
+    """Replace the store's `tables` and `sequences` with the snapshot's, in one transaction: all
+    or nothing.
 
-
-def restore(url: URL, snapshot: Path, server_version_num: int) -> None:
-    """Replace the database's tables with the snapshot's, in one transaction: all or nothing.
-
-    pg_restore turns the snapshot into SQL, and psql runs it after dropping every table and
-    sequence, between a BEGIN and a COMMIT that is sent only once pg_restore has read the whole
+    pg_restore turns the snapshot into SQL, and psql runs it after dropping those tables and
+    sequences, between a BEGIN and a COMMIT that is sent only once pg_restore has read the whole
     snapshot: a snapshot damaged halfway ends the session without COMMIT, which rolls it all back.
+    The store's tables are dropped, not only the snapshot's (pg_restore --clean): an older
+    snapshot would leave a newer migration's table behind, and re-creating it would fail. Other
+    tables of the database are left alone.
     """
+    drop = (
+        f"DROP TABLE IF EXISTS {', '.join(map(_quoted, tables))} CASCADE;\n"
+        f"DROP SEQUENCE IF EXISTS {', '.join(map(_quoted, sequences))} CASCADE;\n"
+    )
     restore_tool = find_tool("pg_restore", server_version_num)
     psql = find_tool("psql", server_version_num)
     conninfo, env = _conninfo(url)
@@ -116,7 +115,7 @@ def restore(url: URL, snapshot: Path, server_version_num: int) -> None:
         ):
             assert source.stdout is not None and sink.stdin is not None
             try:
-                sink.stdin.write(b"BEGIN;\n" + _DROP_EVERYTHING.encode() + b"\n")
+                sink.stdin.write(("BEGIN;\n" + drop).encode())
                 for chunk in iter(lambda: source.stdout.read(1 << 16), b""):  # type: ignore[union-attr]
                     sink.stdin.write(chunk)
                 if source.wait(timeout=TOOL_TIMEOUT_SECONDS) == 0:
@@ -141,3 +140,7 @@ def restore(url: URL, snapshot: Path, server_version_num: int) -> None:
                 raise InvalidRequest(
                     f"pg_restore failed: {' / '.join(lines[-3:]) or process.returncode}"
                 )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
