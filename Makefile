@@ -20,10 +20,10 @@ install: $(STAMP)
 
 # Debian packages the browser tests and benchmarks drive: Chromium (Playwright) and wrk.
 system-deps:
-	@if command -v chromium >/dev/null && command -v wrk >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null; then :; \
+	@if command -v chromium >/dev/null && command -v wrk >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null && command -v pg_restore >/dev/null && command -v psql >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk nginx openssl >/dev/null; \
-	else echo "note: install Debian's chromium, wrk, nginx and openssl for the browser, proxy tests and benchmarks"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk nginx openssl postgresql-client >/dev/null; \
+	else echo "note: install Debian's chromium, wrk, nginx, openssl and postgresql-client for the browser, proxy, backup tests and benchmarks"; fi
 
 demo-data: install
 	$(BIN)/dailypapers init
