@@ -36,7 +36,7 @@ demo: demo-data
 	$(BIN)/dailypapers serve --host $(HOST) --port $(PORT)
 
 test: install system-deps
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --durations=15
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=90 --durations=15
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not postgres and not browser and not slow" -q

@@ -35,11 +35,11 @@ from typing import Any
 from sqlalchemy import insert
 
 from dailypapers.config import Settings
-from dailypapers.digest.send import Sender, candidates_for
+from dailypapers.digest.send import candidates_for
 from dailypapers.domain import DigestPreferences
 from dailypapers.ingest.importer import import_file
 from dailypapers.search.embedder import MINILM_DIM, MINILM_ID
-from dailypapers.search.vectors import import_vectors
+from dailypapers.search.paper_vectors import import_vectors
 from dailypapers.services import build
 from dailypapers.store.migrate import upgrade
 from dailypapers.store.schema import saved_searches, subscribers, users, votes
@@ -278,21 +278,14 @@ def _run(store: Path, *, dkim: bool, sink_kind: str, profile: Path | None) -> di
         data_dir=tmp / "data",
         base_url="https://papers.example.org",
         smtp_url=f"smtp://127.0.0.1:{port}",
+        secret_key=SECRET,
         environment="development",
         log_level="WARNING",
         digest_batch_size=200,
     )
     services = build(settings)
     try:
-        assert services.mailer is not None
-        sender = Sender(
-            services.db,
-            services.mailer,
-            services.digest,
-            SECRET,
-            index=services.search_index,
-            model_id=services.embedding_model_id,
-        )
+        sender = services.digest_sender()
         services.search_index  # noqa: B018  (open the index before the clock starts)
         profiler = cProfile.Profile() if profile is not None else None
         cpu, started = time.process_time(), time.perf_counter()

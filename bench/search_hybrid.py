@@ -38,15 +38,18 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dailypapers.config import Settings
 from dailypapers.domain import PaperRecord
 from dailypapers.ingest.importer import import_file
-from dailypapers.search import SearchIndex, catch_up, parse_query, search_papers, semantic
+from dailypapers.search import SearchIndex, catch_up, parse_query, search_papers
+from dailypapers.search import vector_index as semantic
 from dailypapers.search.embedder import (
     MINILM_DIM,
     MINILM_ID,
@@ -56,10 +59,10 @@ from dailypapers.search.embedder import (
     model_dir,
     query_model_file,
 )
-from dailypapers.search.hybrid import SemanticConfig
+from dailypapers.search.paper_vectors import import_vectors, refresh_vectors
 from dailypapers.search.query import Query
-from dailypapers.search.semantic_search import DENSE_HITS_MAX
-from dailypapers.search.vectors import import_vectors, refresh_vectors
+from dailypapers.search.vector_search import DENSE_HITS_MAX
+from dailypapers.services import semantic_config
 from dailypapers.store import Database, open_database
 from dailypapers.store.migrate import upgrade
 from dailypapers.store.papers import upsert_papers
@@ -115,7 +118,9 @@ def build_index(db: Database, folder: Path) -> dict[str, Any]:
     graph_s: list[float] = []
     started = time.perf_counter()
     with _timing_graph_builds(graph_s):
-        report = refresh_vectors(db, index, MINILM_ID, MINILM_DIM, force=True)
+        report = refresh_vectors(
+            db, index, MINILM_ID, MINILM_DIM, exact_max=Settings().search_exact_max_rows, force=True
+        )
     vector_s = time.perf_counter() - started
     opened = index.searcher()
     assert opened.vectors is not None and opened.vectors.uses_graph
@@ -133,7 +138,7 @@ def build_index(db: Database, folder: Path) -> dict[str, Any]:
 @contextmanager
 def _timing_graph_builds(seconds: list[float]) -> Iterator[None]:
     """Record how long each HNSW graph build inside the block takes (the graph alone)."""
-    from dailypapers.search import semantic
+    from dailypapers.search import vector_index as semantic
 
     original = semantic._build_hnsw
 
@@ -152,7 +157,7 @@ def _timing_graph_builds(seconds: list[float]) -> Iterator[None]:
 def hnsw_build_seconds(index: SearchIndex) -> float:
     """Rebuild the graph of the current generation from its vectors into a scratch file: the
     graph build alone (the vector files are written by refresh_vectors around it)."""
-    from dailypapers.search import semantic
+    from dailypapers.search import vector_index as semantic
 
     folder = index.generation_dir(index.searcher().generation) / "vector"
     matrix = np.load(folder / "vectors.npy", mmap_mode="r").astype(np.float32)
@@ -412,7 +417,9 @@ def serve(folder: Path, passes: int) -> dict[str, Any]:
     started = time.perf_counter()
     db = open_database(f"sqlite:///{folder / 'store.sqlite3'}")
     embedder = TimedEmbedder(LazyEmbedder(model_dir(ROOT / "data"), threads=default_threads()))
-    index = SearchIndex(folder / "index", semantic=SemanticConfig(embedder))
+    index = SearchIndex(
+        folder / "index", semantic=replace(semantic_config(Settings()), embedder=embedder)
+    )
     opened = index.searcher()
     specs = json.loads((folder / "queries.json").read_text())
     queries = [(spec["kind"], *to_query(spec)) for spec in specs]

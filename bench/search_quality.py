@@ -30,12 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from dailypapers.config import Settings
 from dailypapers.ingest.importer import import_file
 from dailypapers.search import SearchIndex, catch_up, parse_query
 from dailypapers.search.embedder import MINILM_ID, OnnxEmbedder, model_dir
 from dailypapers.search.hybrid import Fusion, fuse
 from dailypapers.search.onnx_export import ensure_exported
-from dailypapers.search.vectors import import_vectors, refresh_vectors
+from dailypapers.search.paper_vectors import import_vectors, refresh_vectors
 from dailypapers.store import open_database
 from dailypapers.store.migrate import upgrade
 
@@ -144,7 +145,7 @@ def main() -> None:
         )
     index = SearchIndex(work / "index", reopen_check_seconds=0.0)
     catch_up(db, index)
-    refresh_vectors(db, index, MINILM_ID, 384)
+    refresh_vectors(db, index, MINILM_ID, 384, exact_max=Settings().search_exact_max_rows)
     opened = index.searcher()
     legs = {
         name: [legs_of(opened, queries, q, t) for q, t in qs]

@@ -24,7 +24,7 @@ from dailypapers.ingest.harvest import harvest
 from dailypapers.search.catchup import catch_up
 from dailypapers.search.embedder import OnnxEmbedder, has_runtime_files
 from dailypapers.search.index import SearchIndex
-from dailypapers.search.vectors import embed_missing, refresh_vectors
+from dailypapers.search.paper_vectors import embed_missing, refresh_vectors
 from dailypapers.sources import ArxivSources
 from dailypapers.store import Database
 from dailypapers.store.ingest_runs import find_last_run, finish_run, start_run
@@ -285,9 +285,9 @@ class VectorPlan:
     model_dir: Path
     model_id: str
     dim: int
-    threads: int = 2
-    batch_size: int = 16
-    exact_max: int = 20_000
+    threads: int
+    batch_size: int
+    exact_max: int
 
 
 def index_job(db: Database, index: SearchIndex, vectors: VectorPlan | None) -> Job:
@@ -335,12 +335,12 @@ def digests_job(
 class SchedulePlan:
     """What `dailypapers schedule` runs and when: plain values from the settings."""
 
-    times: tuple[time, ...] = (time(21, 30), time(1, 0))
-    zone: str = "America/New_York"
-    harvest_sets: tuple[str, ...] = ()
-    lease_seconds: float = 60.0
-    digest_hour: int = 7
-    digest_zone: str = "UTC"
+    times: tuple[time, ...]
+    zone: str
+    harvest_sets: tuple[str, ...]
+    lease_seconds: float
+    digest_hour: int
+    digest_zone: str
 
     def timing(self, every_seconds: float | None = None) -> Timing:
         if every_seconds:

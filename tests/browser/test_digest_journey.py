@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dailypapers.digest.send import Sender
 from dailypapers.store.schema import subscribers
 from tests.integration.community.support import link_path, new_email
 from tests.integration.smtp_sink import SmtpSink
-from tests.integration.web_server import TEST_SECRET, LiveServer, build_services, populate, serve
+from tests.integration.web_server import LiveServer, build_services, populate, serve
 
 pytestmark = pytest.mark.browser
 
@@ -70,10 +69,7 @@ def test_subscribe_confirm_view_and_unsubscribe_in_chromium(
     assert _status(server, email) == "confirmed"
 
     services = server.services
-    assert services.mailer is not None
-    Sender(services.db, services.mailer, services.digest, TEST_SECRET).run(
-        "weekly", datetime.now(UTC).date()
-    )
+    services.digest_sender().run("weekly", datetime.now(UTC).date())
     digest = sink.wait_for(email, count=2)
     page.goto(server.url + _link(digest.text, "/digest/view"))
     page.get_by_text("Why: Trending").first.wait_for()

@@ -116,7 +116,7 @@ def test_a_client_that_is_not_a_trusted_proxy_cannot_pick_its_address(
     limited: LiveServer,
 ) -> None:
     # Trusting a proxy network the test client is not in: X-Forwarded-For is ignored.
-    app = create_app(limited.services, secret=TEST_SECRET, trusted_proxies=["10.0.0.0/8"])
+    app = create_app(limited.services, trusted_proxies=["10.0.0.0/8"])
     with serve(limited.services, app) as direct, direct.client() as client:
         for n in range(API_PER_MINUTE):
             spoof = {"X-Forwarded-For": f"203.0.113.{n}"}
@@ -146,7 +146,7 @@ def test_rate_limits_off_turns_every_limit_off(
         signin_rate_limit_per_hour_per_ip=1,
     )
     try:
-        assert services.request_limits is None
+        assert services.web.request_limits is None
         assert services.community.signin_per_hour_per_address == UNLIMITED
         assert services.community.comments_per_hour == UNLIMITED
         assert services.community.submissions_per_day == UNLIMITED

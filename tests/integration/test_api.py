@@ -17,7 +17,6 @@ from tests.integration.web_server import (
     HOSTILE_DAY,
     HOSTILE_ID,
     OLD_STYLE_ID,
-    TEST_SECRET,
     LiveServer,
     sample_hf,
 )
@@ -270,7 +269,7 @@ def test_every_route_is_in_openapi_or_a_deliberate_html_page(
 ) -> None:
     document = http.get("/openapi.json").json()
     documented = set(document["paths"])
-    app = create_app(live_server.services, secret=TEST_SECRET)
+    app = create_app(live_server.services)
     routes = list(_all_routes(app.routes))
     assert len(routes) > 15
     for route in routes:

@@ -213,7 +213,8 @@ def test_sign_in_behind_tls_termination(deployment: Deployment) -> None:
     # thread included; the token never reaches a log.
     deployment.access_record(signin_id)
     loggers = {r["logger"] for r in deployment.records_of(signin_id)}
-    assert {"dailypapers.access", "dailypapers.mail"} <= loggers
+    assert "dailypapers.access" in loggers
+    assert any(name.startswith("dailypapers.mail") for name in loggers), loggers
     confirm_record = deployment.access_record(confirm_id)
     assert confirm_record["path"] == "/signin/confirm?token=[redacted]"
     assert token_value(token) not in deployment.app.log.read_text()

@@ -10,13 +10,14 @@ import pytest
 
 from dailypapers.catalog import featured_period
 from dailypapers.domain import FeaturedRecord, PaperRecord
+from dailypapers.domain.periods import day_period
 from dailypapers.errors import InvalidRequest
-from dailypapers.ingest.featuring import FeatureRules, feature_harvested
-from dailypapers.periods import day_period
+from dailypapers.ingest.featuring import feature_harvested
 from dailypapers.search.catchup import catch_up
 from dailypapers.search.index import SearchIndex
 from dailypapers.store import Database
 from dailypapers.store.papers import upsert_papers
+from tests.factories import feature_rules
 
 # Thursday 2026-09-24, 10:00 Eastern: Wednesday evening's announcement is dated today.
 NOW = datetime(2026, 9, 24, 14, 0, tzinfo=UTC)
@@ -56,7 +57,7 @@ def _listed(db: Database) -> list[str]:
 
 
 def test_the_default_rule_features_nothing(db: Database, harvested: SearchIndex) -> None:
-    report = feature_harvested(db, harvested, FeatureRules(), clock=lambda: NOW)
+    report = feature_harvested(db, harvested, feature_rules(), clock=lambda: NOW)
     assert report.featured == 0
     assert report.featured_on is None
     assert _listed(db) == []
@@ -65,7 +66,7 @@ def test_the_default_rule_features_nothing(db: Database, harvested: SearchIndex)
 def test_the_categories_rule_features_new_papers_listed_in_them_once(
     db: Database, harvested: SearchIndex
 ) -> None:
-    rules = FeatureRules(rule="categories", categories=("cs.LG",))
+    rules = feature_rules(rule="categories", categories=("cs.LG",))
     report = feature_harvested(db, harvested, rules, clock=lambda: NOW)
     assert report.featured_on == MAILING_DAY
     assert report.featured == 2
@@ -79,7 +80,7 @@ def test_the_categories_rule_features_new_papers_listed_in_them_once(
 def test_the_queries_rule_features_what_the_search_engine_matches(
     db: Database, harvested: SearchIndex
 ) -> None:
-    rules = FeatureRules(rule="queries", queries=("attention", "ti:plasma -proteins"))
+    rules = feature_rules(rule="queries", queries=("attention", "ti:plasma -proteins"))
     report = feature_harvested(db, harvested, rules, clock=lambda: NOW)
     assert report.matched_by_query == {"attention": 1, "ti:plasma -proteins": 1}
     assert _listed(db) == ["2609.00001", "2609.00002"]
@@ -92,7 +93,7 @@ def test_a_paper_featured_by_the_community_keeps_its_day(
     picked = _paper("2609.00001", "Sparse attention for long contexts", ("cs.LG", "cs.CL"), 1)
     with db.write() as conn:
         upsert_papers(conn, [replace(picked, featured=FeaturedRecord(earlier))], now=NOW)
-    rules = FeatureRules(rule="categories", categories=("cs.LG",))
+    rules = feature_rules(rule="categories", categories=("cs.LG",))
     feature_harvested(db, harvested, rules, clock=lambda: NOW)
     assert _listed(db) == ["2609.00003"]
     assert [p.arxiv_id for p in featured_period(db, day_period(earlier)).papers] == ["2609.00001"]
@@ -100,6 +101,6 @@ def test_a_paper_featured_by_the_community_keeps_its_day(
 
 def test_a_rule_without_its_list_is_refused() -> None:
     with pytest.raises(InvalidRequest, match="feature_categories"):
-        FeatureRules(rule="categories")
+        feature_rules(rule="categories")
     with pytest.raises(InvalidRequest, match="feature_queries"):
-        FeatureRules(rule="queries")
+        feature_rules(rule="queries")

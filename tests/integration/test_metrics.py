@@ -19,9 +19,9 @@ from dailypapers.store import Database
 from dailypapers.store.harvests import fail_cursor, finish_cursor, start_cursor
 from dailypapers.store.ingest_runs import finish_run, start_run
 from dailypapers.store.papers import upsert_papers
-from dailypapers.web import metrics
 from dailypapers.web.app import create_app
-from tests.integration.web_server import TEST_SECRET, LiveServer, build_services
+from dailypapers.web.middleware import metrics
+from tests.integration.web_server import LiveServer, build_services
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -65,9 +65,9 @@ def test_requests_count_under_their_route_template(http: httpx.Client) -> None:
 def test_metrics_answer_only_allowed_clients(live_server: LiveServer) -> None:
     # The live server's client is 127.0.0.1 (allowed by default); the TestClient is not an IP.
     assert httpx.get(f"{live_server.url}/metrics", timeout=10).status_code == 200
-    app = create_app(live_server.services, secret=TEST_SECRET)
+    app = create_app(live_server.services)
     assert TestClient(app).get("/metrics").status_code == 404
-    closed = create_app(live_server.services, secret=TEST_SECRET, metrics_allow=[])
+    closed = create_app(live_server.services, metrics_allow=[])
     with TestClient(closed) as client:
         assert client.get("/metrics").status_code == 404
 
@@ -75,7 +75,7 @@ def test_metrics_answer_only_allowed_clients(live_server: LiveServer) -> None:
 def gauges(db: Database, data_dir: Path) -> Samples:
     services = build_services(data_dir, database_url=db.engine.url.render_as_string(False))
     try:
-        app = create_app(services, secret=TEST_SECRET, metrics_allow=["*"])
+        app = create_app(services, metrics_allow=["*"])
         response = TestClient(app).get("/metrics")
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"

@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 
 from dailypapers.catalog import featured_period
+from dailypapers.catalog.status import compute_status, index_status
+from dailypapers.domain.calendar import latest_announcement, mailing_day
+from dailypapers.domain.periods import day_period
 from dailypapers.errors import SourceUnavailable
-from dailypapers.freshness import latest_announcement, mailing_day
-from dailypapers.periods import day_period
 from dailypapers.schedule import Job, JobResult, Scheduler, Timing
 from dailypapers.search.index import SearchIndex
-from dailypapers.services import latest_digest_deliveries
-from dailypapers.status import compute_status, index_status
 from dailypapers.store import Database
 from dailypapers.store import subscribers as store_subscribers
 from dailypapers.store.ingest_runs import list_failed_runs
@@ -145,9 +144,7 @@ def test_a_scheduler_window_harvests_features_indexes_and_mails_while_a_second_s
     assert status.behind == 0
     assert mail.message["Subject"]
     assert list_failed_runs(db) == []
-    report = compute_status(
-        db, SearchIndex(tmp_path / "data" / "index"), digest_ledger=latest_digest_deliveries
-    )
+    report = compute_status(db, SearchIndex(tmp_path / "data" / "index"))
     assert set(report.jobs) == {"feature", "index", "digests"}
     assert report.digest_deliveries is not None
     assert any(label.startswith("sent (daily:") for label in report.digest_deliveries)

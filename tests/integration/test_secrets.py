@@ -111,12 +111,13 @@ def test_logs_never_carry_tokens_or_passwords(
         base_url="http://testserver.invalid",
         environment="development",
         log_level="DEBUG",
+        secret_key=TEST_SECRET,
     )
     services = build(settings)
     populate(services, tmp_path)
     account = grant_admin(services.db, "secrets@example.org", now=utc_now())
     api_token = create_api_token(services.db, account, "secrets", now=utc_now())
-    app = create_app(services, secret=TEST_SECRET, access_log=True)
+    app = create_app(services, access_log=True)
     caplog.set_level(logging.DEBUG)
     try:
         with serve(services, app) as server:

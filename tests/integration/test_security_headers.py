@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from dailypapers.web.app import create_app
-from dailypapers.web.security import CONTENT_SECURITY_POLICY
-from tests.integration.web_server import HOSTILE_ID, TEST_SECRET, LiveServer, serve
+from dailypapers.web.middleware.security import CONTENT_SECURITY_POLICY
+from tests.integration.web_server import HOSTILE_ID, LiveServer, serve
 
 
 def _directives(policy: str) -> dict[str, list[str]]:
@@ -46,7 +46,7 @@ def _assert_secured(response: httpx.Response) -> None:
 @pytest.fixture(scope="module")
 def server_with_a_bug(live_server: LiveServer) -> Iterator[LiveServer]:
     """The same app plus one route that fails, to see what a 500 carries."""
-    app = create_app(live_server.services, secret=TEST_SECRET)
+    app = create_app(live_server.services)
 
     def broken() -> None:
         raise RuntimeError("a bug")

@@ -14,9 +14,10 @@ from dailypapers.ingest.importer import import_file
 from dailypapers.search.catchup import catch_up
 from dailypapers.search.embedder import MINILM_DIM, MINILM_ID
 from dailypapers.search.index import SearchIndex
-from dailypapers.search.vectors import import_vectors, refresh_vectors
+from dailypapers.search.paper_vectors import import_vectors, refresh_vectors
 from dailypapers.store import Database
 from tests.conftest import REPO
+from tests.factories import EXACT_MAX_ROWS
 from tests.integration.web_server import sample_hf
 
 SAMPLE = REPO / "sample"
@@ -37,7 +38,7 @@ def test_similar_papers_come_from_the_sample_vectors_nearest_first(
     )
     index = SearchIndex(tmp_path / "index")
     catch_up(db, index)
-    refresh_vectors(db, index, MINILM_ID, MINILM_DIM)
+    refresh_vectors(db, index, MINILM_ID, MINILM_DIM, exact_max=EXACT_MAX_ROWS)
     paper = sample_hf()[0]["arxiv_id"]
     found = catalog.similar(db, index, f"{paper}v1", limit=5)
     assert len(found) == 5

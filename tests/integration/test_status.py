@@ -6,24 +6,24 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from dailypapers.catalog.status import compute_status, describe_status
 from dailypapers.cli import main
 from dailypapers.domain import ImportCounts, PaperRecord
-from dailypapers.ingest.featuring import FeatureRules
 from dailypapers.search.catchup import catch_up
 from dailypapers.search.index import SearchIndex
 from dailypapers.services import Services
-from dailypapers.status import compute_status, describe_status
 from dailypapers.store import Database
 from dailypapers.store.harvests import finish_cursor, start_cursor
 from dailypapers.store.ingest_runs import finish_run, start_run
 from dailypapers.store.papers import upsert_papers
 from dailypapers.web.app import create_app
-from tests.integration.web_server import TEST_SECRET
+from tests.integration.web_server import build_services
 
 # Saturday 2026-09-26, 11:00 Eastern; Thursday evening's announcement was 2026-09-25 00:00 UTC.
 SATURDAY = datetime(2026, 9, 26, 15, 0, tzinfo=UTC)
@@ -39,17 +39,9 @@ def _run(
     finish_run(db, run_id, counts, status=status, now=at, error=error)
 
 
-def _services(db: Database, data_dir: Path) -> Services:
-    return Services(
-        db=db,
-        data_dir=data_dir,
-        site_name="Test papers",
-        base_url="http://testserver",
-        trending_half_life_hours=24,
-        trending_window_days=7,
-        import_batch_size=100,
-        import_max_field_chars=10_000,
-    )
+def _services(db: Database, data_dir: Path, **settings: Any) -> Services:
+    """Services over the test's store `db`, every other part built from the settings."""
+    return replace(build_services(data_dir / "data", **settings), db=db)
 
 
 def test_a_saturday_after_thursdays_harvest_says_no_announcement_today(
@@ -103,7 +95,7 @@ def test_the_status_page_shows_the_lag_and_answers_503_when_late(
     now = datetime.now(UTC)
     _run(db, "oai-pmh arXiv set=cs *..*", now - timedelta(days=30), seen=3)
     _run(db, "oai-pmh arXiv set=math *..*", now - timedelta(days=1), error="truncated page 2")
-    client = TestClient(create_app(_services(db, tmp_path), secret=TEST_SECRET))
+    client = TestClient(create_app(_services(db, tmp_path)))
     page = client.get("/status")
     assert page.status_code == 503
     assert "The harvest is late by" in page.text
@@ -132,13 +124,12 @@ def test_the_status_command_prints_json_and_exits_1_when_late(
 def test_a_harvest_driven_empty_day_names_arxivs_quiet_evening(
     db: Database, tmp_path: Path
 ) -> None:
-    rules = FeatureRules(rule="categories", categories=("cs.LG",))
-    services = replace(_services(db, tmp_path), feature_rules=rules)
-    client = TestClient(create_app(services, secret=TEST_SECRET))
+    services = _services(db, tmp_path, feature_rule="categories", feature_categories=["cs.LG"])
+    client = TestClient(create_app(services))
     friday = client.get("/papers/date/2026-11-27")
     assert "No arXiv announcement for" in friday.text
     assert "Thanksgiving" in friday.text
     saturday = client.get("/papers/date/2026-09-26")
     assert "the evening before: Friday" in saturday.text
-    community = TestClient(create_app(_services(db, tmp_path), secret=TEST_SECRET))
+    community = TestClient(create_app(_services(db, tmp_path)))
     assert "No arXiv announcement" not in community.get("/papers/date/2026-09-26").text

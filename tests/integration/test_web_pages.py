@@ -16,7 +16,6 @@ from tests.integration.web_server import (
     HOSTILE_DAY,
     HOSTILE_ID,
     OLD_STYLE_ID,
-    TEST_SECRET,
     LiveServer,
     sample_hf,
     serve,
@@ -226,7 +225,7 @@ def test_unknown_things_give_a_404_page(http: httpx.Client, path: str) -> None:
 
 @pytest.fixture(scope="module")
 def failing_server(live_server: LiveServer) -> Iterator[LiveServer]:
-    app = create_app(live_server.services, secret=TEST_SECRET)
+    app = create_app(live_server.services)
 
     def explode() -> None:
         raise RuntimeError("db password is hunter2 at /srv/secret/path.py")

@@ -118,6 +118,7 @@ def build_services(data_dir: Path, database_url: str | None = None, **more: Any)
     """
     more.setdefault("api_rate_limit_per_minute", 1_000_000)
     more.setdefault("search_rate_limit_per_minute", 1_000_000)
+    more.setdefault("secret_key", TEST_SECRET)
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -137,7 +138,7 @@ def serve(services: Services, app: FastAPI | None = None) -> Iterator[LiveServer
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app or create_app(services, secret=TEST_SECRET),
+        app or create_app(services),
         log_level="warning",
         lifespan="off",
         access_log=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from dailypapers.freshness import (
+from dailypapers.domain.calendar import (
     announcement_at,
     arxiv_holidays,
     compute_lag,

@@ -1,8 +1,9 @@
-"""The per-address token buckets of web/limits.py: bursts, refill, waits, costs and memory."""
+"""The per-address token buckets of web/middleware/limits.py: bursts, refill, waits, costs and
+memory."""
 
 from __future__ import annotations
 
-from dailypapers.web.limits import TokenBuckets, bucket_key, search_cost
+from dailypapers.web.middleware.limits import TokenBuckets, bucket_key, search_cost
 
 
 def test_a_bucket_allows_its_burst_then_refuses_with_the_wait_until_a_token() -> None:

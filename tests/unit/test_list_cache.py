@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dailypapers.web.caching import LIST_REFRESH_AFTER, CachedBody, ListCache
+from dailypapers.web.middleware.caching import LIST_REFRESH_AFTER, CachedBody, ListCache
 
 TTL = 1.5
 

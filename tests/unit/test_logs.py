@@ -1,5 +1,5 @@
 """Log formats, request ids and redaction (dailypapers.logs), and the request middleware's
-forwarded-header rules (web/request_context.py) driven as a real ASGI app."""
+forwarded-header rules (web/middleware/request_context.py) driven as a real ASGI app."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from dailypapers.logs import (
     loggable_path,
     redact_query,
 )
-from dailypapers.web.metrics import Networks
-from dailypapers.web.request_context import RequestContext
+from dailypapers.web.middleware.metrics import Networks
+from dailypapers.web.middleware.request_context import RequestContext
 
 
 def record(message: str = "hello %s", *args: object, **extra: Any) -> logging.LogRecord:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from dailypapers.ranking import (
+from dailypapers.catalog.trending import (
     TrendingCandidate,
     baseline_cast_at,
     rank_trending,

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dailypapers.schedule import SchedulePlan, Timing, next_run_at, previous_run_at
+from dailypapers.schedule import Timing, next_run_at, previous_run_at
+from tests.factories import schedule_plan
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -37,8 +38,8 @@ def test_a_time_with_its_own_zone_keeps_it() -> None:
 
 
 def test_the_plan_adds_the_digest_hour_and_an_interval_replaces_the_times() -> None:
-    timing = SchedulePlan(times=(time(21, 30),), digest_hour=7, digest_zone="UTC").timing()
+    timing = schedule_plan(times=(time(21, 30),), digest_hour=7, digest_zone="UTC").timing()
     assert timing.times[-1] == time(7, 0, tzinfo=ZoneInfo("UTC"))
-    assert SchedulePlan().timing(every_seconds=2).every_seconds == 2
+    assert schedule_plan().timing(every_seconds=2).every_seconds == 2
     with pytest.raises(ValueError, match="times of day or an interval"):
         Timing()

@@ -1,13 +1,14 @@
-"""Snippets: the query's words marked in a title and a piece of the abstract (keyword._Marker),
-found by prefix and confirmed by the index's own stemmer."""
+"""Snippets: the query's words marked in a title and a piece of the abstract (keyword's
+snippets.Marker), found by prefix and confirmed by the index's own stemmer."""
 
 from __future__ import annotations
 
-from dailypapers.search.keyword import ANALYZERS, _Marker
+from dailypapers.search.keyword.schema import ANALYZERS
+from dailypapers.search.keyword.snippets import Marker
 
 
-def _marker(*words: str) -> _Marker:
-    return _Marker({ANALYZERS["dp_text"].analyze(w)[0]: 1.0 for w in words})
+def _marker(*words: str) -> Marker:
+    return Marker({ANALYZERS["dp_text"].analyze(w)[0]: 1.0 for w in words})
 
 
 def _marked(text: str, spans: tuple[tuple[int, int], ...]) -> list[str]:

@@ -13,7 +13,7 @@ import click
 from dailypapers.config import Settings, load_settings
 from dailypapers.errors import DailyPapersError
 from dailypapers.search.catchup import CatchUpReport
-from dailypapers.search.vectors import refresh_vectors
+from dailypapers.search.paper_vectors import refresh_vectors
 from dailypapers.services import Services, build
 
 
@@ -69,13 +69,13 @@ def raise_interrupt(signum: int, frame: Any) -> None:
 
 
 def refresh_vector_index(services: Services, *, force: bool = False) -> None:
-    config = services.semantic
+    vectors = services.vectors
     report = refresh_vectors(
         services.db,
         services.search_index,
-        services.embedding_model_id,
-        services.embedding_dim,
-        exact_max=config.exact_max if config else 20_000,
+        vectors.model_id,
+        vectors.dim,
+        exact_max=vectors.exact_max,
         force=force,
     )
     if report.rebuilt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -10,11 +11,9 @@ import click
 
 from dailypapers.cli.common import State, friendly_errors, open_services
 from dailypapers.digest.render import render_digest
-from dailypapers.digest.send import Sender, find_subscriber, next_digest, status_summary
-from dailypapers.services import (
-    require_current_schema,
-    secret_key,
-)
+from dailypapers.digest.send import get_subscriber, next_digest
+from dailypapers.services import require_current_schema
+from dailypapers.store.deliveries import summarise
 
 
 @click.group()
@@ -39,19 +38,11 @@ def digest_send(state: State, frequency: str, day: datetime | None) -> None:
 
     Safe to rerun after a crash and to run on several machines at once (docs/digests.md).
     """
-    settings = state.settings()
     with friendly_errors(state), open_services(state) as services:
         require_current_schema(services.db)
-        assert services.mailer is not None
-        sender = Sender(
-            services.db,
-            services.mailer,
-            services.digest,
-            secret_key(settings),
-            index=services.search_index,
-            model_id=services.embedding_model_id,
+        report = services.digest_sender().run(
+            frequency, _digest_day(day, services.schedule.digest_zone)
         )
-        report = sender.run(frequency, _digest_day(day, settings.digest_time_zone))
     click.echo(
         f"{report.period}: {report.sent} sent, {report.quiet} quiet, {report.retried} retried, "
         f"{report.bounced} bounced, {report.failed} failed, {report.skipped} skipped "
@@ -65,12 +56,11 @@ def digest_send(state: State, frequency: str, day: datetime | None) -> None:
 @click.pass_obj
 def digest_preview(state: State, email: str, day: datetime | None) -> None:
     """Print the plain-text part of EMAIL's next digest; sends and records nothing."""
-    settings = state.settings()
     with friendly_errors(state), open_services(state) as services:
         require_current_schema(services.db)
-        secret = secret_key(settings)
-        subscriber = find_subscriber(services.db, email)
-        when = _digest_day(day, settings.digest_time_zone)
+        secret = services.secret
+        subscriber = get_subscriber(services.db, email)
+        when = _digest_day(day, services.schedule.digest_zone)
         period, items = next_digest(
             services.db,
             services.digest,
@@ -79,7 +69,7 @@ def digest_preview(state: State, email: str, day: datetime | None) -> None:
             when,
             datetime.now(UTC),
             index=services.search_index,
-            model_id=services.embedding_model_id,
+            model_id=services.vectors.model_id,
         )
         mail = render_digest(secret, services.digest, subscriber, period, items)
     click.echo(f"Subject: {mail.subject}\n\n{mail.text}")
@@ -92,17 +82,17 @@ def digest_status(state: State, as_json: bool) -> None:
     """Show subscribers, and per period what was sent, failed and is pending."""
     with friendly_errors(state), open_services(state) as services:
         require_current_schema(services.db)
-        summary = status_summary(services.db)
+        with services.db.read() as conn:
+            summary = summarise(conn)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(json.dumps(dataclasses.asdict(summary), indent=2))
         return
-    click.echo("subscribers: " + _pairs(summary["subscribers"]))
-    for period, statuses in summary["periods"].items():  # type: ignore[attr-defined]
+    click.echo("subscribers: " + _pairs(summary.subscribers))
+    for period, statuses in summary.periods.items():
         click.echo(f"{period}: {_pairs(statuses)}")
-    for period, sid, status, error in summary["recent_errors"]:  # type: ignore[attr-defined]
+    for period, sid, status, error in summary.recent_errors:
         click.echo(f"  {period} #{sid} {status}: {error}")
 
 
-def _pairs(counts: object) -> str:
-    assert isinstance(counts, dict)
+def _pairs(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"

@@ -18,7 +18,7 @@ from dailypapers.errors import DailyPapersError
 from dailypapers.search.catchup import catch_up
 from dailypapers.search.catchup import rebuild as rebuild_index
 from dailypapers.search.embedder import OnnxEmbedder, has_runtime_files
-from dailypapers.search.vectors import embed_missing, import_vectors
+from dailypapers.search.paper_vectors import embed_missing, import_vectors
 from dailypapers.services import (
     Services,
     require_current_schema,
@@ -58,15 +58,15 @@ def index(state: State, rebuild: bool, embed: bool, quiet: bool) -> None:
 
 
 def _embed(services: Services, quiet: bool) -> None:
-    if not has_runtime_files(services.model_dir):
+    if not has_runtime_files(services.vectors.model_dir):
         try:
             from dailypapers.search.onnx_export import ensure_exported
 
-            ensure_exported(services.model_dir)
+            ensure_exported(services.vectors.model_dir)
         except DailyPapersError as exc:
             click.echo(f"papers not embedded: {exc}")
             return
-    embedder = OnnxEmbedder(services.model_dir, threads=services.embedding_threads)
+    embedder = OnnxEmbedder(services.vectors.model_dir, threads=services.vectors.threads)
     with click.progressbar(length=1, label="embedding papers", show_eta=True) as bar:
         done = [0]
 
@@ -79,7 +79,7 @@ def _embed(services: Services, quiet: bool) -> None:
 
         try:
             report = embed_missing(
-                services.db, embedder, progress=progress, batch_size=services.embedding_batch_size
+                services.db, embedder, progress=progress, batch_size=services.vectors.batch_size
             )
         except KeyboardInterrupt:
             raise click.ClickException(
@@ -108,11 +108,11 @@ def vectors_export(state: State, force: bool) -> None:
 
     with friendly_errors(state), open_services(state) as services:
         if force:
-            export_model(services.model_dir)
-        elif not ensure_exported(services.model_dir):
-            click.echo(f"already exported: {services.model_dir}")
+            export_model(services.vectors.model_dir)
+        elif not ensure_exported(services.vectors.model_dir):
+            click.echo(f"already exported: {services.vectors.model_dir}")
             return
-        click.echo(f"exported {services.embedding_model_id} to {services.model_dir}")
+        click.echo(f"exported {services.vectors.model_id} to {services.vectors.model_dir}")
 
 
 @vectors.command("import")
@@ -147,8 +147,8 @@ def vectors_import(state: State, file: Path, ids_file: Path | None, model_id: st
             file,
             ids_path,
             model_id=model_id,
-            expected_model_id=services.embedding_model_id,
-            expected_dim=services.embedding_dim,
+            expected_model_id=services.vectors.model_id,
+            expected_dim=services.vectors.dim,
             now=datetime.now(UTC),
         )
         click.echo(f"imported {report.written:,} vectors ({report.unknown:,} ids not in the store)")

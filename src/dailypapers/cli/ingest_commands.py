@@ -67,7 +67,7 @@ def import_command(
     """
     with friendly_errors(state), open_services(state) as services:
         require_current_schema(services.db)
-        rejects = reject_path or services.data_dir / "rejects" / f"{file.name}.rejects.jsonl"
+        rejects = reject_path or services.site.data_dir / "rejects" / f"{file.name}.rejects.jsonl"
         signal.signal(signal.SIGTERM, raise_interrupt)
         total = file.stat().st_size
         show_bar = not quiet and sys.stderr.isatty()
@@ -86,8 +86,8 @@ def import_command(
                     services.db,
                     file,
                     fmt=fmt,  # type: ignore[arg-type]
-                    batch_size=batch_size or services.import_batch_size,
-                    max_field_chars=services.import_max_field_chars,
+                    batch_size=batch_size or services.imports.batch_size,
+                    max_field_chars=services.imports.max_field_chars,
                     reject_path=rejects,
                     progress=progress,
                     parse_in_subprocess=not single_process and total > SUBPROCESS_MIN_BYTES,

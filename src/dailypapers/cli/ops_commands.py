@@ -11,15 +11,13 @@ from typing import Any
 
 import click
 
+from dailypapers.catalog.status import compute_status, describe_status
 from dailypapers.cli.common import State, friendly_errors, human_size, open_services
 from dailypapers.schedule import Scheduler
 from dailypapers.services import (
-    latest_digest_deliveries,
     require_current_schema,
     scheduled_jobs,
-    secret_key,
 )
-from dailypapers.status import compute_status, describe_status
 from dailypapers.store.stats import compute_stats
 
 
@@ -72,7 +70,6 @@ def schedule(
     Holds a lock in the store, so a second scheduler (here or on another machine sharing
     PostgreSQL) stands by and takes over when this one stops. Each job's outcome is in `status`.
     """
-    settings = state.settings()
     with friendly_errors(state), open_services(state) as services:
         require_current_schema(services.db)
         stop = threading.Event()
@@ -80,7 +77,7 @@ def schedule(
             signal.signal(signum, lambda *_: stop.set())
         runner = Scheduler(
             services.db,
-            scheduled_jobs(services, secret_key(settings)),
+            scheduled_jobs(services),
             services.schedule.timing(every_seconds or (1.0 if once else None)),
             lease_seconds=services.schedule.lease_seconds,
             on_event=lambda text: click.echo(f"{datetime.now(UTC):%H:%M:%S} {text}"),
@@ -102,10 +99,7 @@ def status_command(state: State, as_json: bool) -> None:
     with friendly_errors(state), open_services(state) as services:
         require_current_schema(services.db)
         report = compute_status(
-            services.db,
-            services.search_index,
-            grace_hours=services.harvest_grace_hours,
-            digest_ledger=latest_digest_deliveries,
+            services.db, services.search_index, grace_hours=services.harvest.grace_hours
         )
     facts = describe_status(report)
     if as_json:

@@ -13,7 +13,6 @@ from dailypapers.cli.common import State, friendly_errors, open_services
 from dailypapers.config import CONFIG_FILE_ENV
 from dailypapers.services import (
     require_current_schema,
-    secret_key,
 )
 
 
@@ -52,11 +51,9 @@ def serve(
     """
     import uvicorn
 
-    settings = state.settings()
-    with friendly_errors(state):
-        secret_key(settings)
-        with open_services(state) as services:
-            require_current_schema(services.db)
+    with friendly_errors(state), open_services(state) as services:
+        services.secret  # noqa: B018 (refuse to start without a usable key, before any worker)
+        require_current_schema(services.db)
     # The workers build their own settings from the environment: hand them the file and flags.
     if state.config_file is not None:
         os.environ[CONFIG_FILE_ENV] = str(state.config_file.resolve())

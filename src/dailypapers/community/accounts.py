@@ -73,7 +73,7 @@ def request_sign_in(
     with db.write() as conn:
         rate_limits.take(
             conn,
-            f"signin-email:{tokens.digest(address)}",
+            _address_key(address),
             limit=policy.signin_per_hour_per_address,
             window=rate_limits.HOUR,
             now=now,
@@ -212,7 +212,7 @@ def request_email_change(
     with db.write() as conn:
         rate_limits.take(
             conn,
-            f"signin-email:{tokens.digest(address)}",
+            _address_key(address),
             limit=policy.signin_per_hour_per_address,
             window=rate_limits.HOUR,
             now=now,
@@ -286,3 +286,9 @@ def require_active(account: Account | None) -> Account:
     if account.is_suspended or account.deleted_at is not None:
         raise PermissionDenied("this account is suspended")
     return account
+
+
+def _address_key(address: str) -> str:
+    """The rate-limit key of links mailed to `address` (sign-in and email change share it); the
+    address itself is not stored, only its digest."""
+    return f"signin-email:{tokens.digest(address)}"

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-import numpy as np
-import numpy.typing as npt
-
 from dailypapers.digest.select import Candidate, Item, Signals
 from dailypapers.domain import Paper, Subscriber
+from dailypapers.search.paper_vectors import Vector, closest_rows, stack_vectors, unit_vector
 from dailypapers.store import Connection
 from dailypapers.store import subscribers as store_subscribers
 from dailypapers.store.featured_lists import list_papers_by_ids
@@ -24,14 +22,6 @@ __all__ = ["Item", "SignalSource", "items_for"]
 
 # The upvotes that count towards "more like my upvotes" (the most recent ones).
 UPVOTES_CONSIDERED = 50
-Vector = npt.NDArray[np.float32]
-
-
-def _unit(raw: bytes, dim: int) -> Vector | None:
-    width = len(raw) // max(dim, 1)
-    vector = np.frombuffer(raw, dtype="<f2" if width == 2 else "<f4").astype(np.float32)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else None
 
 
 class SignalSource:
@@ -66,7 +56,7 @@ class SignalSource:
             return None
         if arxiv_id not in self._vectors:
             stored = find_paper_vector(conn, self.model_id, arxiv_id)
-            self._vectors[arxiv_id] = _unit(stored.vector, stored.dim) if stored else None
+            self._vectors[arxiv_id] = unit_vector(stored) if stored else None
         return self._vectors[arxiv_id]
 
     def _candidate_matrix(self, conn: Connection) -> tuple[list[str], Vector]:
@@ -77,7 +67,7 @@ class SignalSource:
                 if vector is not None:
                     ids.append(arxiv_id)
                     rows.append(vector)
-            matrix = np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+            matrix = stack_vectors(rows)
             self._matrix = (ids, matrix)
         return self._matrix
 
@@ -91,10 +81,11 @@ class SignalSource:
         ids, candidates = self._candidate_matrix(conn)
         if not liked or not ids:
             return {}
-        scores = np.stack([v for _, v in liked]) @ candidates.T  # liked x candidates
-        best = np.argmax(scores, axis=0)  # the first liked paper wins a tie
-        top = scores[best, np.arange(len(ids))]
-        return {arxiv_id: (float(top[n]), liked[int(best[n])][0]) for n, arxiv_id in enumerate(ids)}
+        nearest = closest_rows([v for _, v in liked], candidates)
+        return {
+            arxiv_id: (cosine, liked[best][0])
+            for arxiv_id, (best, cosine) in zip(ids, nearest, strict=True)
+        }
 
     def _learn_titles(self, conn: Connection, arxiv_ids: set[str]) -> None:
         missing = [a for a in sorted(arxiv_ids) if a not in self._titles]

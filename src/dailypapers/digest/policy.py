@@ -7,25 +7,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class DigestPolicy:
-    site_name: str = "dailypapers"
-    base_url: str = "http://127.0.0.1:8000"
-    mail_from: str = "dailypapers <noreply@localhost>"
-    top_n: int = 10
+    site_name: str
+    base_url: str
+    mail_from: str
+    top_n: int
     # "skip": a period with nothing new sends nothing (recorded as quiet); "note": a short note.
-    quiet_mode: str = "skip"
-    confirm_hours: int = 72
-    subscribe_per_hour_per_ip: int = 20
-    subscribe_per_hour_per_address: int = 3
-    batch_size: int = 100
-    lease_seconds: float = 300.0
-    retry_base_seconds: float = 30.0
-    max_attempts: int = 6
+    quiet_mode: str
+    confirm_hours: int
+    subscribe_per_hour_per_ip: int
+    subscribe_per_hour_per_address: int
+    batch_size: int
+    lease_seconds: float
+    retry_base_seconds: float
+    max_attempts: int
     # A run waits this long at most for retries or other workers' claims before it returns.
-    max_wait_seconds: float = 600.0
-    bounce_threshold: int = 3
-    trending_half_life_hours: float = 24.0
-    trending_window_days: int = 7
-    candidates: int = 100
+    max_wait_seconds: float
+    bounce_threshold: int
+    trending_half_life_hours: float
+    trending_window_days: int
 
     @property
     def list_id(self) -> str:

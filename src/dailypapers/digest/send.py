@@ -10,6 +10,9 @@ address. No reply at all (a refused, dropped or timed-out connection) means the 
 the batch stops, its unsent rows wait as retries without spending an attempt, and the run ends
 once it has waited `max_wait_seconds` in all, so an outage of any length loses nothing and the
 next run sends what is left.
+
+A little past the ~400-line guide: the Sender's steps (plan, claim, select, send, mark) read best
+together; period keys live in periods.py and the ledger's SQL in store/deliveries.py.
 """
 
 from __future__ import annotations
@@ -19,25 +22,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
+from typing import TypedDict
 
 from dailypapers import catalog
 from dailypapers.digest import personal
+from dailypapers.digest.periods import period_end, period_key
 from dailypapers.digest.policy import DigestPolicy
 from dailypapers.digest.render import DigestRenderer
 from dailypapers.digest.select import Candidate, select_items
 from dailypapers.domain import DigestDelivery, Subscriber
 from dailypapers.errors import InvalidRequest, SourceUnavailable
 from dailypapers.mail import Mailer, OutgoingMail, smtp_reply_code
-from dailypapers.periods import week_period
-from dailypapers.search.index import SearchIndex
+from dailypapers.search import SearchIndex, search_papers
 from dailypapers.search.query import MAX_LIMIT, parse_query
 from dailypapers.store import Database
 from dailypapers.store import deliveries as ledger
 from dailypapers.store import subscribers as store_subscribers
 
 log = logging.getLogger(__name__)
-FREQUENCIES = ("daily", "weekly")
+# Trending papers a run ranks for every subscriber (computed once per run).
+TRENDING_CANDIDATES = 100
 
 
 @dataclass
@@ -60,33 +64,6 @@ class SendReport:
         self.outcomes[status] = self.outcomes.get(status, 0) + 1
 
 
-def period_key(frequency: str, day: date) -> str:
-    if frequency == "daily":
-        return f"daily:{day.isoformat()}"
-    if frequency == "weekly":
-        return f"weekly:{week_period(day).label}"
-    raise InvalidRequest("the period is daily or weekly")
-
-
-def period_day(period: str) -> tuple[str, date]:
-    """(frequency, first day) of a period key such as daily:2026-11-04 or weekly:2026-W45."""
-    frequency, _, label = period.partition(":")
-    try:
-        if frequency == "daily":
-            return frequency, date.fromisoformat(label)
-        if frequency == "weekly":
-            year, week = label.split("-W")
-            return frequency, date.fromisocalendar(int(year), int(week), 1)
-    except ValueError as exc:
-        raise InvalidRequest("this link names no digest period") from exc
-    raise InvalidRequest("this link names no digest period")
-
-
-def period_end(frequency: str, day: date) -> datetime:
-    last = day if frequency == "daily" else week_period(day).end
-    return datetime.combine(last + timedelta(days=1), clock_time(), UTC)
-
-
 def candidates_for(
     db: Database, policy: DigestPolicy, frequency: str, day: date, now: datetime
 ) -> list[Candidate]:
@@ -98,7 +75,7 @@ def candidates_for(
         now=as_of,
         half_life_hours=policy.trending_half_life_hours,
         window_days=window,
-        page_size=policy.candidates,
+        page_size=TRENDING_CANDIDATES,
     )
     return [Candidate(p, s) for p, s in zip(ranked.papers, ranked.scores, strict=True)]
 
@@ -108,6 +85,14 @@ class _InFlight:
     delivery: DigestDelivery
     subscriber: Subscriber
     answer: Callable[[], str]
+
+
+class SenderHooks(TypedDict, total=False):
+    """What a caller may swap in a Sender: the clock, the sleep, the outcome hook."""
+
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    on_outcome: Callable[[str, str], None] | None
 
 
 class Sender:
@@ -396,7 +381,7 @@ def signal_source(
     def search(text: str) -> frozenset[str]:
         assert index is not None
         query = parse_query(text, limit=MAX_LIMIT, mode="keyword")
-        return frozenset(hit.paper.arxiv_id for hit in catalog.search(db, index, query).hits)
+        return frozenset(hit.paper.arxiv_id for hit in search_papers(db, index, query).hits)
 
     return personal.SignalSource(
         candidates, search=search if index is not None else None, model_id=model_id
@@ -432,22 +417,10 @@ def next_digest(
     return period, items
 
 
-def find_subscriber(db: Database, email: str) -> Subscriber:
+def get_subscriber(db: Database, email: str) -> Subscriber:
+    """The subscription of `email`; raises InvalidRequest when there is none."""
     with db.read() as conn:
         subscriber = store_subscribers.find_subscriber(conn, email.strip().lower())
     if subscriber is None:
         raise InvalidRequest(f"no subscription for {email}")
     return subscriber
-
-
-def status_summary(db: Database) -> dict[str, object]:
-    """What was sent, failed and pending, per period, plus subscribers per status."""
-    with db.read() as conn:
-        per_period: dict[str, dict[str, int]] = {}
-        for (period, status), n in sorted(ledger.counts(conn).items(), reverse=True):
-            per_period.setdefault(period, {})[status] = n
-        return {
-            "subscribers": store_subscribers.count_by_status(conn),
-            "periods": per_period,
-            "recent_errors": ledger.recent_errors(conn),
-        }

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from dailypapers import tokens
 from dailypapers.community import rate_limits
+from dailypapers.community import saved_searches as saved
 from dailypapers.community.validation import normalise_email
-from dailypapers.digest import links, saved
+from dailypapers.digest import links
 from dailypapers.digest.policy import DigestPolicy
 from dailypapers.digest.render import render_confirm
 from dailypapers.domain import DigestPreferences, Subscriber

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal, get_args
 
+from dailypapers.domain.calendar import latest_announcement, mailing_day
 from dailypapers.errors import InvalidRequest
-from dailypapers.freshness import latest_announcement, mailing_day
 from dailypapers.search.index import SearchIndex
 from dailypapers.search.query import MAX_LIMIT, Query, parse_query
 from dailypapers.search.service import search_papers
@@ -37,12 +37,12 @@ MAX_QUERY_PAGES = 20
 
 @dataclass(frozen=True, slots=True)
 class FeatureRules:
-    rule: FeatureRule = "none"
-    categories: tuple[str, ...] = ()
-    queries: tuple[str, ...] = ()
+    rule: FeatureRule
+    categories: tuple[str, ...]
+    queries: tuple[str, ...]
     # Only papers first published this recently count as new: re-harvested old papers (new
     # versions, backfills) never reach a day's list.
-    new_within_days: int = 7
+    new_within_days: int
 
     def __post_init__(self) -> None:
         if self.rule not in FEATURE_RULES:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from dailypapers.domain import FeaturedRecord, PaperRecord, VersionRecord, split_arxiv_id
-from dailypapers.metadata import clean_text, mark_withdrawn, parse_timestamp
+from dailypapers.domain.arxiv import clean_text, mark_withdrawn, parse_timestamp
 
 Format = Literal["hf", "arxiv", "kaggle"]
 FORMATS: tuple[Format, ...] = ("hf", "arxiv", "kaggle")

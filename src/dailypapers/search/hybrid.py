@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dailypapers.search.embedder import Embedder, LazyEmbedder
-from dailypapers.search.semantic import EXACT_MAX_ROWS
 
 FusionMethod = Literal["rrf", "convex"]
 
@@ -60,9 +59,6 @@ def fuse(
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-# A dense hit counts as a match at this cosine or above: the count, the chart and which fused
-# candidates are shown. Tuned with the fusion (docs/search.md).
-MIN_SIMILARITY = 0.35
 # Candidates taken from each side before fusing (more when a deep page asks for them).
 POOL = 100
 MAX_POOL = 1_000
@@ -73,8 +69,8 @@ class SemanticConfig:
     """What a search needs beyond the index files to use vectors: the query embedder and knobs."""
 
     embedder: Embedder | LazyEmbedder
-    min_similarity: float = MIN_SIMILARITY
-    exact_max: int = EXACT_MAX_ROWS
+    min_similarity: float
+    exact_max: int
     fusion: Fusion = DEFAULT_FUSION
     pool: int = POOL
 

@@ -7,7 +7,7 @@ and readers that reopen when the generation changes. It decides where; catchup.p
       generations/0000007/
         meta.json              written last; a generation without it was never finished
         keyword/               tantivy's files
-        vector/                the paper vectors copied out of the store (search/semantic.py);
+        vector/                the paper vectors copied out of the store (search/vector_index.py);
                                absent until `dailypapers index` has vectors to serve
 
 A writer never touches a published generation: it builds N+1 beside N (hard links to N's
@@ -34,7 +34,7 @@ from filelock import FileLock, Timeout
 from dailypapers.errors import Conflict
 from dailypapers.search.hybrid import SemanticConfig
 from dailypapers.search.keyword import SCHEMA_VERSION, CorruptIndex, KeywordSearcher
-from dailypapers.search.semantic import VectorFilesDamaged, VectorSearcher
+from dailypapers.search.vector_index import VectorFilesDamaged, VectorSearcher
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,8 @@ class SearchIndex:
         self.directory = directory
         # The query embedder and hybrid knobs; None: keyword search only.
         self.semantic = semantic
+        # Told (mode asked, seconds taken) after every search_papers call: the web's metrics.
+        self.on_search: Callable[[str, float], None] | None = None
         self.reopen_check_seconds = reopen_check_seconds
         self._clock = clock
         self._open: OpenGeneration | None = None

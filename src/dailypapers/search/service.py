@@ -1,7 +1,7 @@
 """Searching papers: the one call the search page, the API, feeds, saved searches and digests make.
 
 The keyword index ranks, fused with the vectors' nearest papers in hybrid mode (the default) or
-replaced by them in semantic mode (search/semantic_search.py); the store supplies what the index
+replaced by them in semantic mode (search/vector_search.py); the store supplies what the index
 cannot know: live upvote counts (votes do not bump change_seq) and the papers themselves.
 """
 
@@ -15,11 +15,12 @@ from collections.abc import Callable, Collection
 from dailypapers.errors import NotFound
 from dailypapers.search.catchup import repair
 from dailypapers.search.index import IndexUnavailable, OpenGeneration, SearchIndex
-from dailypapers.search.keyword import KeywordSearcher, ResultOrder
+from dailypapers.search.keyword import KeywordSearcher
+from dailypapers.search.keyword.schema import ResultOrder
+from dailypapers.search.paper_vectors import vector_from_bytes
 from dailypapers.search.query import Mode, Query
 from dailypapers.search.results import MonthCount, SearchHit, SearchResult, SimilarPaper
-from dailypapers.search.semantic_search import VectorPage, similar_to, vector_search
-from dailypapers.search.vectors import vector_from_bytes
+from dailypapers.search.vector_search import VectorPage, similar_to, vector_search
 from dailypapers.store import Database
 from dailypapers.store.changes import (
     find_live_upvotes,
@@ -43,8 +44,19 @@ def search_papers(
 
     Filters (dates, categories, minimum upvotes) narrow the candidates inside the index before
     ranking. A missing or damaged index is rebuilt from the store first (under the writer's lock).
+    The index's `on_search` observer, if any, hears (mode asked, seconds) of every call.
     """
     started = time.perf_counter()
+    try:
+        return _search_papers(db, index, query, with_months, started)
+    finally:
+        if index.on_search is not None:
+            index.on_search(query.mode, time.perf_counter() - started)
+
+
+def _search_papers(
+    db: Database, index: SearchIndex, query: Query, with_months: bool, started: float
+) -> SearchResult:
     opened = open_for_search(db, index)
     keyword = opened.keyword
     only_ids: Collection[str] | None = None

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
 from dailypapers.domain import PaperRecord, VersionRecord, split_arxiv_id
+from dailypapers.domain.arxiv import mark_withdrawn
 from dailypapers.errors import InvalidRequest, SourceUnavailable
-from dailypapers.metadata import mark_withdrawn
 from dailypapers.sources import arxiv_fields as fields
 from dailypapers.sources.http import PoliteHttp
 from dailypapers.sources.safe_xml import parse_xml

@@ -10,7 +10,7 @@ from datetime import datetime
 from xml.etree.ElementTree import Element
 
 from dailypapers.domain import split_arxiv_id
-from dailypapers.metadata import clean_text, parse_timestamp
+from dailypapers.domain.arxiv import clean_text, parse_timestamp
 
 
 class RecordError(ValueError):

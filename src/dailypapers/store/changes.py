@@ -35,7 +35,7 @@ _IN_CHUNK = 5_000
 class PaperText:
     """The part of a paper the keyword index holds, with the change_seq it was read at.
 
-    Kept here rather than in domain.py: it is the store's answer to the index, not a concept
+    Kept here rather than in domain/: it is the store's answer to the index, not a concept
     any other layer handles.
     """
 

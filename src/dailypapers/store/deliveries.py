@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
-from dailypapers.domain import DigestDelivery
+from dailypapers.domain import DeliverySummary, DigestDelivery
 from dailypapers.store.schema import (
     digest_attempts,
     digest_deliveries,
@@ -263,6 +263,19 @@ def recent_errors(conn: Connection, limit: int = 20) -> list[tuple[str, int, str
         .limit(limit)
     )
     return [(str(p), int(s), str(st), str(e)) for p, s, st, e in conn.execute(stmt)]
+
+
+def summarise(conn: Connection) -> DeliverySummary:
+    """Subscribers per status, deliveries per period and status, and the newest errors."""
+    per_period: dict[str, dict[str, int]] = {}
+    for (period, status), n in sorted(counts(conn).items(), reverse=True):
+        per_period.setdefault(period, {})[status] = n
+    stmt = select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
+    return DeliverySummary(
+        subscribers={str(status): int(n) for status, n in conn.execute(stmt)},
+        periods=per_period,
+        recent_errors=tuple(recent_errors(conn)),
+    )
 
 
 def delivery_for(conn: Connection, subscriber_id: int, period: str) -> DigestDelivery | None:

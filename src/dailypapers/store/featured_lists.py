@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, select
 
 from dailypapers.domain import Paper
+from dailypapers.store.aggregates import as_date, as_utc
 from dailypapers.store.listings import paper_from_row, paper_select
 from dailypapers.store.schema import featured, papers, votes
 
@@ -107,23 +108,23 @@ _DAY_AFTER = _neighbour_select(
 
 def featured_day_before(conn: Connection, day: date) -> date | None:
     """The newest day before `day` with a visible featured paper."""
-    return _as_date(conn.execute(_DAY_BEFORE, {"day": day}).scalar())
+    return as_date(conn.execute(_DAY_BEFORE, {"day": day}).scalar())
 
 
 def featured_day_after(conn: Connection, day: date) -> date | None:
     """The oldest day after `day` with a visible featured paper."""
-    return _as_date(conn.execute(_DAY_AFTER, {"day": day}).scalar())
+    return as_date(conn.execute(_DAY_AFTER, {"day": day}).scalar())
 
 
 def newest_activity_at(conn: Connection) -> datetime | None:
     """The newest vote or featured day (as midnight UTC): trending's clock for a stale store."""
-    newest_day = _as_date(conn.execute(select(func.max(featured.c.featured_on))).scalar())
+    newest_day = as_date(conn.execute(select(func.max(featured.c.featured_on))).scalar())
     newest_vote = conn.execute(select(func.max(votes.c.created_at))).scalar()
     candidates: list[datetime] = []
     if newest_day is not None:
         candidates.append(datetime.combine(newest_day, time.min, tzinfo=UTC))
     if newest_vote is not None:
-        candidates.append(_as_utc(newest_vote))
+        candidates.append(as_utc(newest_vote))
     return max(candidates) if candidates else None
 
 
@@ -150,7 +151,7 @@ def trending_inputs(
     rows = conn.execute(
         _TRENDING_INPUTS[bool(submitter)], _range_params(start, end, submitter)
     ).all()
-    found = {arxiv_id: (_as_date(day), baseline) for arxiv_id, day, baseline in rows}
+    found = {arxiv_id: (as_date(day), baseline) for arxiv_id, day, baseline in rows}
     if votes_since is not None and not submitter:
         recent = conn.execute(
             select(featured.c.arxiv_id, featured.c.featured_on, featured.c.upvotes_baseline)
@@ -163,7 +164,7 @@ def trending_inputs(
             )
         ).all()
         for arxiv_id, day, baseline in recent:
-            found.setdefault(arxiv_id, (_as_date(day), baseline))
+            found.setdefault(arxiv_id, (as_date(day), baseline))
     times = _vote_times(conn, list(found))
     return [
         (arxiv_id, day, int(baseline), tuple(times.get(arxiv_id, ())))
@@ -180,7 +181,7 @@ def _vote_times(conn: Connection, ids: Sequence[str]) -> dict[str, list[datetime
         for arxiv_id, created_at in conn.execute(
             select(votes.c.arxiv_id, votes.c.created_at).where(votes.c.arxiv_id.in_(chunk))
         ):
-            times[arxiv_id].append(_as_utc(created_at))
+            times[arxiv_id].append(as_utc(created_at))
     return times
 
 
@@ -198,21 +199,3 @@ def list_papers_by_ids(conn: Connection, ids: Sequence[str]) -> list[Paper]:
             paper = paper_from_row(row)
             found[paper.arxiv_id] = paper
     return [found[i] for i in ids if i in found]
-
-
-def _as_date(value: object) -> date | None:
-    """Aggregates lose the column type on SQLite and come back as text: parse it."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _as_utc(value: object) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

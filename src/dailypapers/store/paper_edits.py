@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, select, update
 
 from dailypapers.domain import LinkChange, Paper
+from dailypapers.store.aggregates import as_date
 from dailypapers.store.listings import paper_from_row, paper_select
 from dailypapers.store.papers import next_change_seq
 from dailypapers.store.schema import featured, paper_link_changes, papers, users
@@ -23,9 +24,7 @@ def featured_day_of(conn: Connection, arxiv_id: str) -> date | None:
     value = conn.execute(
         select(featured.c.featured_on).where(featured.c.arxiv_id == arxiv_id)
     ).scalar()
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    return as_date(value)
 
 
 def submitter_of(conn: Connection, arxiv_id: str) -> int | None:

@@ -1,4 +1,7 @@
-"""The tables, as SQLAlchemy Core metadata. Migrations create them; a test checks the two agree."""
+"""The tables, as SQLAlchemy Core metadata. Migrations create them; a test checks the two agree.
+
+Past the ~400-line guide on purpose: the whole schema in one place, one table after another.
+"""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dailypapers.community import accounts, api_tokens
@@ -24,7 +24,7 @@ from dailypapers.mail import Mailer
 from dailypapers.web.deps import AppState, RowId, State, render_html, utc_now
 from dailypapers.web.errors import status_for
 from dailypapers.web.forms import Form
-from dailypapers.web.limits import client_ip
+from dailypapers.web.middleware.limits import client_ip
 from dailypapers.web.viewer import (
     SignedIn,
     Viewer,
@@ -38,7 +38,6 @@ from dailypapers.web.viewer import (
     sign_in_first,
 )
 
-router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Query(max_length=4_096)]
 
 
@@ -47,7 +46,6 @@ def _page(state: AppState, template: str, status: int = 200, **context: object) 
 
 
 def _mailer(state: AppState) -> Mailer:
-    assert state.services.mailer is not None, "build() always sets a mailer"
     return state.services.mailer
 
 
@@ -75,7 +73,6 @@ def _signin_form(
     return response
 
 
-@router.get("/signin")
 def signin_page(
     request: Request, state: State, viewer: SignedIn, next: Annotated[str, Query()] = "/"
 ) -> Response:
@@ -85,7 +82,6 @@ def signin_page(
     return _signin_form(request, state, next_path=next_path)
 
 
-@router.post("/signin")
 def signin_request(request: Request, state: State, form: Form) -> Response:
     next_path = accounts.local_path(form.get("next"))
     email = form.get("email", "")
@@ -113,7 +109,6 @@ def signin_request(request: Request, state: State, form: Form) -> Response:
     return _page(state, "signin_sent.html", email=address, next_path=next_path, nav="signin")
 
 
-@router.get("/signin/confirm")
 def signin_confirm_page(request: Request, state: State, token: Token = "") -> Response:
     link = accounts.read_sign_in_link(state.services.db, state.secret, token, now=utc_now())
     form = anonymous_form(request, state)
@@ -122,7 +117,6 @@ def signin_confirm_page(request: Request, state: State, token: Token = "") -> Re
     return response
 
 
-@router.post("/signin/confirm")
 def signin_confirm(request: Request, state: State, form: Form) -> Response:
     check_csrf(request, state, None, form)
     session = accounts.complete_sign_in(
@@ -137,7 +131,6 @@ def signin_confirm(request: Request, state: State, form: Form) -> Response:
     return response
 
 
-@router.post("/signout")
 def signout(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     response = RedirectResponse("/", status_code=303)
     if viewer is not None:
@@ -181,14 +174,12 @@ _NOTICES = {
 }
 
 
-@router.get("/account")
 def account_page(
     request: Request, state: State, viewer: SignedIn, done: Annotated[str, Query()] = ""
 ) -> Response:
     return _account_page(request, state, viewer, notice=_NOTICES.get(done, ""))
 
 
-@router.post("/account/profile")
 def account_profile(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
     try:
@@ -203,7 +194,6 @@ def account_profile(request: Request, state: State, viewer: SignedIn, form: Form
     return RedirectResponse("/account?done=profile", status_code=303)
 
 
-@router.post("/account/email")
 def account_email(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
     try:
@@ -221,7 +211,6 @@ def account_email(request: Request, state: State, viewer: SignedIn, form: Form) 
     return RedirectResponse("/account?done=email-sent", status_code=303)
 
 
-@router.get("/account/email/confirm")
 def email_confirm_page(request: Request, state: State, token: Token = "") -> Response:
     email = accounts.read_email_change(state.secret, token, now=utc_now())
     form = anonymous_form(request, state)
@@ -230,7 +219,6 @@ def email_confirm_page(request: Request, state: State, token: Token = "") -> Res
     return response
 
 
-@router.post("/account/email/confirm")
 def email_confirm(request: Request, state: State, form: Form) -> Response:
     check_csrf(request, state, None, form)
     accounts.confirm_email_change(
@@ -245,7 +233,6 @@ def email_confirm(request: Request, state: State, form: Form) -> Response:
     )
 
 
-@router.post("/account/delete")
 def account_delete(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
     if form.get("confirm", "").strip() != me.account.username:
@@ -268,7 +255,6 @@ def account_delete(request: Request, state: State, viewer: SignedIn, form: Form)
     return response
 
 
-@router.post("/account/tokens")
 def account_token_new(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
     try:
@@ -280,7 +266,6 @@ def account_token_new(request: Request, state: State, viewer: SignedIn, form: Fo
     return _account_page(request, state, viewer, new_token=value)
 
 
-@router.post("/account/tokens/{token_id}/revoke")
 def account_token_revoke(
     request: Request, state: State, viewer: SignedIn, form: Form, token_id: RowId
 ) -> Response:

@@ -5,26 +5,20 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from dailypapers import catalog
-from dailypapers.periods import parse_period
+from dailypapers.domain.periods import parse_period
+from dailypapers.search import search_papers
 from dailypapers.search.query import MAX_OFFSET, parse_query
-from dailypapers.web import metrics
 from dailypapers.web.api_models import (
     DAY_PATTERN,
-    ERROR_RESPONSES,
     MONTH_PATTERN,
-    UNAVAILABLE,
     WEEK_PATTERN,
-    Health,
-    HfDailyEntry,
-    HfPaper,
-    HfSearchEntry,
-    HfSimilarEntry,
-    paper_links,
 )
-from dailypapers.web.caching import (
+from dailypapers.web.deps import State, utc_now, with_query
+from dailypapers.web.hf_json import daily_entry, paper_object
+from dailypapers.web.middleware.caching import (
     LIST_MAX_AGE_SECONDS,
     PAPER_MAX_AGE_SECONDS,
     CachedBody,
@@ -32,10 +26,6 @@ from dailypapers.web.caching import (
     cached_list_async,
     point_read,
 )
-from dailypapers.web.deps import State, utc_now, with_query
-from dailypapers.web.hf_json import daily_entry, paper_object
-
-router = APIRouter(prefix="/api", tags=["papers"], responses=ERROR_RESPONSES)
 
 Page = Annotated[int, Query(ge=0, le=catalog.MAX_PAGE, description="Page number, 0-based.")]
 
@@ -44,12 +34,6 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-@router.get(
-    "/daily_papers",
-    response_model=list[HfDailyEntry],
-    summary="Featured papers",
-    responses={200: {"links": paper_links("$response.body#/0/paper/id")}},
-)
 async def api_daily_papers(
     request: Request,
     state: State,
@@ -90,27 +74,21 @@ async def api_daily_papers(
             page=p,
             limit=limit,
             now=utc_now(),
-            half_life_hours=services.trending_half_life_hours,
-            window_days=services.trending_window_days,
+            half_life_hours=services.trending.half_life_hours,
+            window_days=services.trending.window_days,
         )
         headers = {}
         if len(papers) == limit:
             params = dict(request.query_params) | {"p": str(p + 1)}
-            next_url = services.base_url + with_query(request.url.path, **params)
+            next_url = services.site.base_url + with_query(request.url.path, **params)
             headers["Link"] = f'<{next_url}>; rel="next"'
-        body = _json([daily_entry(paper, services.base_url) for paper in papers])
+        body = _json([daily_entry(paper, services.site.base_url) for paper in papers])
         return CachedBody(body.encode(), "application/json", headers)
 
     # async: a cached page is served on the event loop; a miss is made in the thread pool.
     return await cached_list_async(request, state.list_cache, make)
 
 
-@router.get(
-    "/papers/search",
-    response_model=list[HfSearchEntry],
-    summary="Search papers",
-    responses={200: {"links": paper_links("$response.body#/0/paper/id")}},
-)
 def api_search(
     request: Request,
     state: State,
@@ -130,10 +108,10 @@ def api_search(
     if p * limit > MAX_OFFSET:
         return cached(request, "[]", "application/json", max_age=LIST_MAX_AGE_SECONDS)
     query = parse_query(q, page=p + 1, limit=limit)
-    result = metrics.search(state.services, query)
+    result = search_papers(state.services.db, state.services.search_index, query)
     entries = [
         {
-            **daily_entry(hit.paper, state.services.base_url),
+            **daily_entry(hit.paper, state.services.site.base_url),
             "score": round(hit.score, 4),
             "snippet": hit.abstract.to_html(),
         }
@@ -142,12 +120,6 @@ def api_search(
     return cached(request, _json(entries), "application/json", max_age=LIST_MAX_AGE_SECONDS)
 
 
-@router.get(
-    "/papers/{arxiv_id:path}/similar",
-    response_model=list[HfSimilarEntry],
-    summary="Similar papers",
-    operation_id="similarPapers",
-)
 def api_similar(
     request: Request,
     state: State,
@@ -159,7 +131,7 @@ def api_similar(
     found = catalog.similar(state.services.db, state.services.search_index, arxiv_id, limit=limit)
     entries = [
         {
-            **daily_entry(near.paper, state.services.base_url),
+            **daily_entry(near.paper, state.services.site.base_url),
             "similarity": round(near.similarity, 4),
         }
         for near in found
@@ -167,33 +139,17 @@ def api_similar(
     return cached(request, _json(entries), "application/json", max_age=PAPER_MAX_AGE_SECONDS)
 
 
-@router.get(
-    "/papers/{arxiv_id:path}",
-    response_model=HfPaper,
-    summary="One paper",
-    operation_id="getPaper",
-    responses={200: {"links": paper_links("$response.body#/id", get=False)}},
-)
 async def api_paper(request: Request, state: State, arxiv_id: str) -> Response:
     """A paper by arXiv id, with or without `vN`; 404 when this hub does not have it."""
 
     def make() -> Response:
         paper = catalog.paper(state.services.db, arxiv_id)
-        body = _json(paper_object(paper, state.services.base_url))
+        body = _json(paper_object(paper, state.services.site.base_url))
         return cached(request, body, "application/json", max_age=PAPER_MAX_AGE_SECONDS)
 
     return await point_read(state.services.db, make)
 
 
-health_router = APIRouter(tags=["operations"])
-
-
-@health_router.get(
-    "/healthz",
-    response_model=Health,
-    summary="Liveness and store check",
-    responses={503: UNAVAILABLE},
-)
 def healthz(state: State) -> Response:
     """200 when the store answers a query; the newest featured day says how fresh it is."""
     fresh = catalog.freshness(state.services.db)

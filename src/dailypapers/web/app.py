@@ -1,4 +1,5 @@
-"""create_app: the FastAPI application, its middleware and its route table."""
+"""create_app: the FastAPI application, its middleware, error mapper and the route listing of
+web/routes.py."""
 
 from __future__ import annotations
 
@@ -12,31 +13,19 @@ from fastapi.staticfiles import StaticFiles
 
 from dailypapers import __version__
 from dailypapers.config import load_settings
-from dailypapers.services import Services, build, require_current_schema, secret_key
-from dailypapers.web import (
-    account_pages,
-    api,
-    community_api,
-    community_pages,
-    digest_pages,
-    docs,
-    feeds,
-    metrics,
-    moderation_pages,
-    pages,
-    saved_search_pages,
-    status_pages,
-)
+from dailypapers.services import Services, build, require_current_schema
+from dailypapers.web import docs
 from dailypapers.web.api_models import tidy_openapi
-from dailypapers.web.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
 from dailypapers.web.deps import AppState, make_templates
 from dailypapers.web.errors import install_error_handlers
-from dailypapers.web.limits import RateLimits
-from dailypapers.web.request_context import RequestContext
-from dailypapers.web.security import SecurityHeaders
+from dailypapers.web.middleware import metrics
+from dailypapers.web.middleware.caching import LIST_CACHE_BYTES, LIST_CACHE_SECONDS, ListCache
+from dailypapers.web.middleware.limits import RateLimits
+from dailypapers.web.middleware.request_context import RequestContext
+from dailypapers.web.middleware.security import SecurityHeaders
+from dailypapers.web.routes import all_routes
 
 _HERE = Path(__file__).parent
-LOOPBACK = ("127.0.0.1", "::1")
 # Bodies smaller than this are not worth compressing (bytes).
 GZIP_MINIMUM_BYTES = 1_000
 # zlib level 5: 1 % larger than level 9 on a 100 KB JSON list, at 63 % of its CPU (measured).
@@ -64,13 +53,17 @@ def _document_statuses_sent(app: FastAPI) -> None:
 def create_app(
     services: Services,
     *,
-    secret: str,
-    trusted_proxies: Iterable[str] = LOOPBACK,
-    access_log: bool = False,
-    metrics_allow: Iterable[str] = LOOPBACK,
+    trusted_proxies: Iterable[str] | None = None,
+    access_log: bool | None = None,
+    metrics_allow: Iterable[str] | None = None,
 ) -> FastAPI:
+    """The app over `services`; the keyword arguments override the settings' web policy."""
+    web = services.web
+    trusted_proxies = web.trusted_proxies if trusted_proxies is None else trusted_proxies
+    access_log = web.access_log if access_log is None else access_log
+    metrics_allow = web.metrics_allow if metrics_allow is None else metrics_allow
     app = FastAPI(
-        title=services.site_name,
+        title=services.site.name,
         version=__version__,
         description=API_DESCRIPTION,
         docs_url=None,
@@ -78,33 +71,22 @@ def create_app(
     )
     app.state.dp = AppState(
         services=services,
-        secret=secret,
+        secret=services.secret,
         templates=make_templates(),
         list_cache=ListCache(ttl_seconds=LIST_CACHE_SECONDS, max_bytes=LIST_CACHE_BYTES),
     )
     install_error_handlers(app)
     _document_statuses_sent(app)
-    if services.request_limits is not None:
+    if services.web.request_limits is not None:
         # Innermost: a refused request still gets the security headers, request id and metrics.
-        app.add_middleware(RateLimits, limits=services.request_limits)
+        app.add_middleware(RateLimits, limits=services.web.request_limits)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.mount(docs.ASSETS_PATH, docs.docs_assets(), name="docs-assets")
-    app.include_router(api.health_router)
     metrics.install(app, services, metrics_allow)
-    app.include_router(community_api.router)
-    app.include_router(api.router)
-    app.include_router(feeds.router)
-    app.include_router(docs.router)
-    app.include_router(account_pages.router)
-    app.include_router(community_pages.router)
-    app.include_router(moderation_pages.router)
-    app.include_router(digest_pages.router)
-    app.include_router(saved_search_pages.router)
-    app.include_router(status_pages.router)
-    app.include_router(pages.markdown_router)
-    app.include_router(pages.router)
+    for router in all_routes():
+        app.include_router(router)
     # Added last, so outermost: every other middleware sees the forwarded client and scheme.
     app.add_middleware(RequestContext, trusted_proxies=trusted_proxies, access_log=access_log)
     return app
@@ -112,13 +94,6 @@ def create_app(
 
 def create_app_from_environment() -> FastAPI:
     """The uvicorn factory: every worker process builds its own services from the environment."""
-    settings = load_settings()
-    services = build(settings)
+    services = build(load_settings())
     require_current_schema(services.db)
-    return create_app(
-        services,
-        secret=secret_key(settings),
-        trusted_proxies=settings.trusted_proxies,
-        access_log=settings.access_log,
-        metrics_allow=settings.metrics_allow,
-    )
+    return create_app(services)

@@ -7,28 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from dailypapers.community import submissions, votes
 from dailypapers.community.api_tokens import account_for_token
 from dailypapers.domain import Account, split_arxiv_id
 from dailypapers.errors import InvalidRequest, NotFound, NotSignedIn
-from dailypapers.web.api_models import (
-    ERROR_RESPONSES,
-    TOKEN_RESPONSES,
-    ErrorBody,
-    HfPaper,
-    VoteResult,
-    paper_links,
-)
 from dailypapers.web.deps import State, utc_now
 from dailypapers.web.forms import JsonBody
 from dailypapers.web.hf_json import paper_object
-
-router = APIRouter(
-    prefix="/api", tags=["community"], responses={**ERROR_RESPONSES, **TOKEN_RESPONSES}
-)
 
 
 def token_account(request: Request, state: State) -> Account:
@@ -77,39 +65,15 @@ def _vote(state: State, account: Account, arxiv_id: str, upvote: bool) -> Respon
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@router.post(
-    "/papers/{arxiv_id:path}/upvote",
-    response_model=VoteResult,
-    summary="Upvote a paper",
-    operation_id="upvotePaper",
-)
 def api_upvote(state: State, account: TokenAccount, arxiv_id: str) -> Response:
     """Upvote with your token; upvoting twice counts once. Answers the new shown count."""
     return _vote(state, account, arxiv_id, True)
 
 
-@router.delete(
-    "/papers/{arxiv_id:path}/upvote",
-    response_model=VoteResult,
-    summary="Take an upvote back",
-    operation_id="unvotePaper",
-)
 def api_unvote(state: State, account: TokenAccount, arxiv_id: str) -> Response:
     return _vote(state, account, arxiv_id, False)
 
 
-@router.post(
-    "/papers/submit",
-    response_model=HfPaper,
-    summary="Submit a paper",
-    status_code=201,
-    responses={
-        409: {"model": ErrorBody, "description": "Already featured, or too old to submit."},
-        413: {"model": ErrorBody, "description": "A body over 128 KiB."},
-        201: {"links": paper_links("$response.body#/id")},
-    },
-    openapi_extra={"requestBody": SUBMIT_BODY},
-)
 def api_submit(state: State, account: TokenAccount, body: JsonBody) -> Response:
     """Feature a paper today: `{"arxiv_id": "2406.12345"}` (an id or an arxiv.org URL).
 
@@ -126,4 +90,4 @@ def api_submit(state: State, account: TokenAccount, body: JsonBody) -> Response:
         raw,
         now=utc_now(),
     )
-    return JSONResponse(paper_object(done.paper, state.services.base_url), status_code=201)
+    return JSONResponse(paper_object(done.paper, state.services.site.base_url), status_code=201)

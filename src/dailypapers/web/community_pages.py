@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from dailypapers.community import comments, links, submissions, votes
@@ -27,8 +27,6 @@ from dailypapers.web.viewer import (
     wants_json,
 )
 
-router = APIRouter(include_in_schema=False)
-
 
 def _arxiv_id(raw: str) -> str:
     try:
@@ -37,7 +35,6 @@ def _arxiv_id(raw: str) -> str:
         raise NotFound(f"{raw[:80]!r} is not an arXiv identifier") from exc
 
 
-@router.post("/papers/{arxiv_id:path}/upvote")
 def upvote(request: Request, state: State, viewer: SignedIn, form: Form, arxiv_id: str) -> Response:
     """value=1 upvotes, value=0 takes the upvote back; sending the same value twice is harmless."""
     paper_id = _arxiv_id(arxiv_id)
@@ -73,7 +70,6 @@ def _submit_page(
     return personal(HTMLResponse(html, status_code=status))
 
 
-@router.get("/submit")
 def submit_page(
     request: Request, state: State, viewer: SignedIn, paper: Annotated[str, Query()] = ""
 ) -> Response:
@@ -82,7 +78,6 @@ def submit_page(
     return _submit_page(state, viewer, paper_input=paper[:300])
 
 
-@router.post("/submit")
 def submit(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     if viewer is None:
         return sign_in_first(request, "/submit")
@@ -112,7 +107,6 @@ def _submission_status(exc: DailyPapersError) -> int:
     return status_for(exc)
 
 
-@router.post("/papers/{arxiv_id:path}/comments")
 def comment_post(
     request: Request, state: State, viewer: SignedIn, form: Form, arxiv_id: str
 ) -> Response:
@@ -131,7 +125,6 @@ def comment_post(
     return RedirectResponse(f"{paper_url(paper_id)}#comment-{comment_id}", status_code=303)
 
 
-@router.get("/comments/{comment_id}/edit")
 def comment_edit_page(
     request: Request, state: State, viewer: SignedIn, comment_id: RowId
 ) -> Response:
@@ -141,7 +134,6 @@ def comment_edit_page(
     )
 
 
-@router.post("/comments/{comment_id}/edit")
 def comment_edit(
     request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
@@ -152,7 +144,6 @@ def comment_edit(
     return RedirectResponse(f"{paper_url(comment.arxiv_id)}#comment-{comment_id}", status_code=303)
 
 
-@router.post("/comments/{comment_id}/delete")
 def comment_delete(
     request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
@@ -161,7 +152,6 @@ def comment_delete(
     return RedirectResponse(f"{paper_url(comment.arxiv_id)}#comments", status_code=303)
 
 
-@router.post("/comments/{comment_id}/report")
 def comment_report(
     request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
@@ -180,7 +170,6 @@ def comment_report(
     return personal(HTMLResponse(html))
 
 
-@router.post("/papers/{arxiv_id:path}/links")
 def paper_links(
     request: Request, state: State, viewer: SignedIn, form: Form, arxiv_id: str
 ) -> Response:

@@ -12,9 +12,9 @@ import jinja2
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
 
-from dailypapers.periods import Period, PeriodKind, period_of
+from dailypapers.domain.periods import Period, PeriodKind, period_of
 from dailypapers.services import Services
-from dailypapers.web.caching import ListCache
+from dailypapers.web.middleware.caching import ListCache
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -87,7 +87,7 @@ def make_templates() -> jinja2.Environment:
 
 
 def render_html(state: AppState, template: str, **context: Any) -> str:
-    context.setdefault("site_name", state.services.site_name)
+    context.setdefault("site_name", state.services.site.name)
     context.setdefault("query", "")
     context.setdefault("nav", "")
     context.setdefault("feeds", [])

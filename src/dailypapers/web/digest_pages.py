@@ -13,20 +13,22 @@ from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from dailypapers import tokens
-from dailypapers.digest import links, saved
+from dailypapers.community import saved_searches as saved
+from dailypapers.digest import links
 from dailypapers.digest import subscriptions as subs
+from dailypapers.digest.periods import period_day
 from dailypapers.digest.render import render_page_html
-from dailypapers.digest.send import find_subscriber, next_digest, period_day
+from dailypapers.digest.send import get_subscriber, next_digest
 from dailypapers.domain import Subscriber
 from dailypapers.errors import InvalidRequest, PermissionDenied
 from dailypapers.mail import Mailer
 from dailypapers.web.deps import AppState, State, render_html, utc_now
 from dailypapers.web.forms import Form
-from dailypapers.web.limits import client_ip
+from dailypapers.web.middleware.limits import client_ip
 from dailypapers.web.viewer import (
     SignedIn,
     Viewer,
@@ -36,7 +38,6 @@ from dailypapers.web.viewer import (
     set_anon_cookie,
 )
 
-router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Query(max_length=4_096)]
 
 
@@ -51,11 +52,9 @@ def _notice(state: AppState, title: str, message: str, status: int = 200) -> Res
 
 
 def _mailer(state: AppState) -> Mailer:
-    assert state.services.mailer is not None, "build() always sets a mailer"
     return state.services.mailer
 
 
-@router.post("/digest/subscribe")
 def subscribe(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     address = subs.subscribe(
         state.services.db,
@@ -84,7 +83,6 @@ def _account_for(viewer: Viewer | None, email: str) -> int | None:
     return None
 
 
-@router.get("/digest/confirm")
 def confirm_page(request: Request, state: State, token: Token = "") -> Response:
     subscriber = subs.read_confirm_link(state.services.db, state.secret, token, now=utc_now())
     form = anonymous_form(request, state)
@@ -101,7 +99,6 @@ def confirm_page(request: Request, state: State, token: Token = "") -> Response:
     return response
 
 
-@router.post("/digest/confirm")
 def confirm(request: Request, state: State, form: Form) -> Response:
     check_csrf(request, state, None, form)
     subscriber = subs.confirm(
@@ -115,7 +112,6 @@ def confirm(request: Request, state: State, form: Form) -> Response:
     )
 
 
-@router.get("/digest/unsubscribe")
 def unsubscribe_page(state: State, token: Token = "") -> Response:
     subscriber = subs.read_link(
         state.services.db, state.secret, links.UNSUBSCRIBE, token, now=utc_now()
@@ -131,7 +127,6 @@ def unsubscribe_page(state: State, token: Token = "") -> Response:
     )
 
 
-@router.post("/digest/unsubscribe")
 def unsubscribe(state: State, form: Form, token: Token = "") -> Response:
     subscriber = subs.unsubscribe(
         state.services.db, state.secret, token or form.get("token", ""), now=utc_now()
@@ -157,12 +152,10 @@ def _manage(state: AppState, token: str, status: int = 200, **context: object) -
     )
 
 
-@router.get("/digest/manage")
 def manage_page(state: State, token: Token = "") -> Response:
     return _manage(state, token)
 
 
-@router.post("/digest/manage")
 def manage(state: State, form: Form) -> Response:
     token = form.get("token", "")
     try:
@@ -193,7 +186,6 @@ _FEEDBACK = {
 }
 
 
-@router.get("/digest/feedback")
 def feedback_page(state: State, token: Token = "", kind: Annotated[str, Query()] = "") -> Response:
     _, arxiv_id, kind = subs.read_feedback(
         state.services.db, state.secret, token, kind, now=utc_now()
@@ -210,7 +202,6 @@ def feedback_page(state: State, token: Token = "", kind: Annotated[str, Query()]
     )
 
 
-@router.post("/digest/feedback")
 def feedback(state: State, form: Form) -> Response:
     token, kind = form.get("token", ""), form.get("kind", "")
     _, arxiv_id, kind = subs.read_feedback(
@@ -222,7 +213,6 @@ def feedback(state: State, form: Form) -> Response:
     return _notice(state, label, message.format(title=arxiv_id, topic=topic or "this topic"))
 
 
-@router.get("/digest/view")
 def view(state: State, token: Token = "") -> Response:
     """The digest a mail's "view in the browser" link names: as sent, or as it would be."""
     subscriber = subs.read_link(state.services.db, state.secret, links.VIEW, token, now=utc_now())
@@ -233,11 +223,10 @@ def view(state: State, token: Token = "") -> Response:
     return _digest_html(state, subscriber, day)
 
 
-@router.get("/admin/digest/preview")
 def admin_preview(state: State, viewer: SignedIn, email: Annotated[str, Query()] = "") -> Response:
     if viewer is None or not viewer.account.is_admin:
         raise PermissionDenied("only admins preview other people's digests")
-    return _digest_html(state, find_subscriber(state.services.db, email), utc_now().date())
+    return _digest_html(state, get_subscriber(state.services.db, email), utc_now().date())
 
 
 def _digest_html(state: AppState, subscriber: Subscriber, day: date) -> Response:
@@ -250,7 +239,7 @@ def _digest_html(state: AppState, subscriber: Subscriber, day: date) -> Response
         day,
         now,
         index=state.services.search_index,
-        model_id=state.services.embedding_model_id,
+        model_id=state.services.vectors.model_id,
     )
     html = render_page_html(state.secret, state.services.digest, subscriber, period, items)
     response = HTMLResponse(html)

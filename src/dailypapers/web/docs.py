@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -17,13 +17,10 @@ from dailypapers.web.deps import State, render_html
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_PATH = "/docs-assets"
 
-router = APIRouter(include_in_schema=False)
-
 
 def docs_assets() -> StaticFiles:
     return StaticFiles(directory=SWAGGER_ASSETS)
 
 
-@router.get("/docs")
 def docs_page(request: Request, state: State) -> Response:
     return HTMLResponse(render_html(state, "docs.html", assets=ASSETS_PATH, nav="docs"))

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match, Route
 
 from dailypapers.errors import (
+    ConfigurationError,
     Conflict,
     DailyPapersError,
     InvalidRequest,
@@ -26,8 +27,8 @@ from dailypapers.errors import (
 )
 from dailypapers.logs import REQUEST_ID
 from dailypapers.web.deps import AppState
-from dailypapers.web.request_context import REQUEST_ID_HEADER, SCOPE_KEY
-from dailypapers.web.security import SECURITY_HEADERS
+from dailypapers.web.middleware.request_context import REQUEST_ID_HEADER, SCOPE_KEY
+from dailypapers.web.middleware.security import SECURITY_HEADERS
 from dailypapers.web.viewer import referer_path, sign_in_first
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DailyPapersError], int], ...] = (
     (SourceUnavailable, 503),
     (StoreUnavailable, 503),
     (InvalidRequest, 400),
+    (ConfigurationError, 500),
 )
 
 
@@ -64,7 +66,7 @@ def error_response(request: Request, status: int, message: str) -> Response:
         return JSONResponse(body, status_code=status, headers=headers)
     state: AppState = request.app.state.dp
     html = state.templates.get_template("error.html").render(
-        site_name=state.services.site_name,
+        site_name=state.services.site.name,
         query="",
         nav="",
         feeds=[],
@@ -81,47 +83,26 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(request, 404, str(exc))
-
-
-async def _invalid(request: Request, exc: Exception) -> Response:
-    return error_response(request, 400, str(exc))
-
-
-async def _forbidden(request: Request, exc: Exception) -> Response:
-    return error_response(request, 403, str(exc))
-
-
-async def _conflict(request: Request, exc: Exception) -> Response:
-    return error_response(request, 409, str(exc))
-
-
-async def _store_unavailable(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StoreUnavailable)
-    log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
-    response = error_response(request, 503, _STORE_DOWN)
-    response.headers["Retry-After"] = str(exc.retry_after_seconds)
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    """Every service error: its status from STATUS_BY_ERROR, its message (a 503 from the store and
+    a 500 say nothing of the inside), and Retry-After where the error carries one."""
+    assert isinstance(exc, DailyPapersError)
+    if isinstance(exc, NotSignedIn) and not request.url.path.startswith("/api/"):
+        return sign_in_first(
+            request, request.url.path if request.method == "GET" else referer_path(request)
+        )
+    status = status_for(exc)
+    if status >= 500:
+        if status == 500:
+            return await _internal(request, exc)
+        what = "store" if isinstance(exc, StoreUnavailable) else "upstream"
+        log.warning("%s unavailable on %s %s: %s", what, request.method, request.url.path, exc)
+    message = _STORE_DOWN if isinstance(exc, StoreUnavailable) else str(exc)
+    response = error_response(request, status, message)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
-
-
-async def _unavailable(request: Request, exc: Exception) -> Response:
-    log.warning("upstream unavailable on %s %s: %s", request.method, request.url.path, exc)
-    return error_response(request, 503, str(exc))
-
-
-async def _rate_limited(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RateLimited)
-    response = error_response(request, 429, str(exc))
-    response.headers["Retry-After"] = str(exc.retry_after_seconds)
-    return response
-
-
-async def _not_signed_in(request: Request, exc: Exception) -> Response:
-    back = request.url.path if request.method == "GET" else referer_path(request)
-    if request.url.path.startswith("/api/"):
-        return error_response(request, 401, str(exc))
-    return sign_in_first(request, back)
 
 
 async def _validation(request: Request, exc: Exception) -> Response:
@@ -187,14 +168,7 @@ async def _internal(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(InvalidRequest, _invalid)
-    app.add_exception_handler(NotSignedIn, _not_signed_in)
-    app.add_exception_handler(PermissionDenied, _forbidden)
-    app.add_exception_handler(Conflict, _conflict)
-    app.add_exception_handler(RateLimited, _rate_limited)
-    app.add_exception_handler(SourceUnavailable, _unavailable)
-    app.add_exception_handler(StoreUnavailable, _store_unavailable)
+    app.add_exception_handler(DailyPapersError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _internal)

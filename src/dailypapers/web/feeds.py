@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from dailypapers import catalog
 from dailypapers.domain import Paper
 from dailypapers.errors import InvalidRequest
+from dailypapers.search import search_papers
 from dailypapers.search.query import query_from_params
-from dailypapers.syndication import FeedInfo, feed_updated, render_atom, render_rss
-from dailypapers.web import metrics
 from dailypapers.web.api_models import HTML_ERROR_RESPONSES
-from dailypapers.web.caching import FEED_MAX_AGE_SECONDS, cached
 from dailypapers.web.deps import State, author_url, utc_now, with_query
-
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+from dailypapers.web.middleware.caching import FEED_MAX_AGE_SECONDS, cached
+from dailypapers.web.syndication import FeedInfo, feed_updated, render_atom, render_rss
 
 Kind = Literal["rss", "atom"]
 # Items per feed: a reader polling daily sees several days of papers.
@@ -26,7 +24,7 @@ _MEDIA = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
 }
-_FEED_RESPONSE: dict[int | str, dict[str, Any]] = {
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"application/rss+xml": {}, "application/atom+xml": {}},
         "description": "A feed",
@@ -46,8 +44,8 @@ def _feed(
     page_path: str,
     feed_path: str,
 ) -> Response:
-    base = state.services.base_url
-    site = state.services.site_name
+    base = state.services.site.base_url
+    site = state.services.site.name
     info = FeedInfo(
         title=f"{title} · {site}",
         description=description,
@@ -67,7 +65,6 @@ def _feed(
     )
 
 
-@router.get("/daily.{kind}", responses=_FEED_RESPONSE, response_class=Response)
 def daily_feed(request: Request, state: State, kind: Kind) -> Response:
     """The newest featured papers."""
     services = state.services
@@ -76,8 +73,8 @@ def daily_feed(request: Request, state: State, kind: Kind) -> Response:
         None,
         limit=FEED_SIZE,
         now=utc_now(),
-        half_life_hours=services.trending_half_life_hours,
-        window_days=services.trending_window_days,
+        half_life_hours=services.trending.half_life_hours,
+        window_days=services.trending.window_days,
     )
     return _feed(
         request,
@@ -91,15 +88,14 @@ def daily_feed(request: Request, state: State, kind: Kind) -> Response:
     )
 
 
-@router.get("/trending.{kind}", responses=_FEED_RESPONSE, response_class=Response)
 def trending_feed(request: Request, state: State, kind: Kind) -> Response:
     """Recent papers ranked by time-decayed upvotes."""
     services = state.services
     result = catalog.trending(
         services.db,
         now=utc_now(),
-        half_life_hours=services.trending_half_life_hours,
-        window_days=services.trending_window_days,
+        half_life_hours=services.trending.half_life_hours,
+        window_days=services.trending.window_days,
         page_size=FEED_SIZE,
     )
     return _feed(
@@ -114,7 +110,6 @@ def trending_feed(request: Request, state: State, kind: Kind) -> Response:
     )
 
 
-@router.get("/authors/{name:path}.{kind}", responses=_FEED_RESPONSE, response_class=Response)
 def author_feed(request: Request, state: State, name: str, kind: Kind) -> Response:
     """An author's papers, newest first."""
     result = catalog.author(state.services.db, name, page_size=FEED_SIZE)
@@ -130,7 +125,6 @@ def author_feed(request: Request, state: State, name: str, kind: Kind) -> Respon
     )
 
 
-@router.get("/search.{kind}", responses=_FEED_RESPONSE, response_class=Response)
 def search_feed(
     request: Request,
     state: State,
@@ -143,7 +137,7 @@ def search_feed(
     query = query_from_params({**params, "limit": str(FEED_SIZE)})
     if not (query.text or query.date_from or query.date_to or query.categories):
         raise InvalidRequest("a search feed needs words (q) or a filter (from, to, cat)")
-    result = metrics.search(state.services, query)
+    result = search_papers(state.services.db, state.services.search_index, query)
     filters = query.to_params()
     filters.pop("limit", None)
     return _feed(

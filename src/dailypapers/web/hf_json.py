@@ -11,8 +11,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from dailypapers.domain import Paper
-from dailypapers.ranking import baseline_cast_at
+from dailypapers.domain import Paper, baseline_cast_at
 
 
 def hex_id(kind: str, key: str) -> str:

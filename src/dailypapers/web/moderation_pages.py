@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dailypapers.community import moderation
 from dailypapers.web.deps import RowId, State, render_html, utc_now
 from dailypapers.web.forms import Form
 from dailypapers.web.viewer import SignedIn, account_of, personal, require_form
-
-router = APIRouter(include_in_schema=False)
 
 _NOTICES = {
     "paper": "The paper's visibility is updated.",
@@ -26,7 +24,6 @@ def _done(what: str) -> Response:
     return RedirectResponse(f"/moderation?done={what}", status_code=303)
 
 
-@router.get("/moderation")
 def moderation_page(
     request: Request, state: State, viewer: SignedIn, done: Annotated[str, Query()] = ""
 ) -> Response:
@@ -42,7 +39,6 @@ def moderation_page(
     return personal(HTMLResponse(html))
 
 
-@router.post("/moderation/papers")
 def moderation_paper(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
     moderation.hide_paper(
@@ -55,7 +51,6 @@ def moderation_paper(request: Request, state: State, viewer: SignedIn, form: For
     return _done("paper")
 
 
-@router.post("/moderation/comments/{comment_id}/delete")
 def moderation_comment_delete(
     request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
@@ -64,7 +59,6 @@ def moderation_comment_delete(
     return _done("comment")
 
 
-@router.post("/moderation/comments/{comment_id}/dismiss")
 def moderation_comment_dismiss(
     request: Request, state: State, viewer: SignedIn, form: Form, comment_id: RowId
 ) -> Response:
@@ -73,7 +67,6 @@ def moderation_comment_dismiss(
     return _done("dismissed")
 
 
-@router.post("/moderation/users")
 def moderation_user(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
     moderation.suspend_user(

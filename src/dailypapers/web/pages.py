@@ -5,25 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dailypapers import catalog
 from dailypapers.community.overviews import paper_view
 from dailypapers.community.votes import upvoted_among
 from dailypapers.domain import Paper
-from dailypapers.exports import render_bibtex_list, render_markdown
-from dailypapers.periods import Period, day_period, parse_day, parse_month, parse_week
+from dailypapers.domain.periods import Period, day_period, parse_day, parse_month, parse_week
+from dailypapers.search import search_papers
 from dailypapers.search.query import query_from_params
-from dailypapers.web import metrics
-from dailypapers.web.api_models import HTML_ERROR_RESPONSES
-from dailypapers.web.caching import (
-    LIST_MAX_AGE_SECONDS,
-    PAPER_MAX_AGE_SECONDS,
-    CachedBody,
-    cached,
-    cached_list_async,
-)
 from dailypapers.web.charts import month_chart
 from dailypapers.web.deps import (
     State,
@@ -33,16 +24,19 @@ from dailypapers.web.deps import (
     utc_now,
     with_query,
 )
+from dailypapers.web.exports import render_bibtex_list, render_markdown
+from dailypapers.web.middleware.caching import (
+    LIST_MAX_AGE_SECONDS,
+    PAPER_MAX_AGE_SECONDS,
+    CachedBody,
+    cached,
+    cached_list_async,
+)
 from dailypapers.web.viewer import SignedIn, Viewer, account_of, personal
 
 # Lists and papers vary with the viewer: a signed-in viewer gets a fresh, private rendering
 # with their votes; everyone else shares the cached one.
 _VARY = {"Vary": "Cookie"}
-
-router = APIRouter(include_in_schema=False)
-# The markdown twin is part of HF's API surface (read_paper), so it is documented; it must be
-# included before `router`, whose /papers/{arxiv_id:path} would otherwise swallow the .md.
-markdown_router = APIRouter(tags=["papers"])
 
 Page = Annotated[int, Query(ge=0, le=catalog.MAX_PAGE)]
 Format = Annotated[Literal["html", "bib"], Query(description="bib: the list as BibTeX.")]
@@ -95,7 +89,7 @@ async def _featured_page(
             "featured.html",
             listing=listing,
             requested=period,
-            harvest_driven=state.services.feature_rules.rule != "none",
+            harvest_driven=state.services.harvest.feature_rules.rule != "none",
             nav=listing.period.kind if listing.period else "day",
             feeds=[
                 ("Daily papers (RSS)", "/feeds/daily.rss"),
@@ -108,14 +102,12 @@ async def _featured_page(
     return await _list_response(request, state, viewer, fmt, make)
 
 
-@router.get("/")
 async def home_page(
     request: Request, state: State, viewer: SignedIn, p: Page = 0, format: Format = "html"
 ) -> Response:
     return await _featured_page(request, state, viewer, None, p, format)
 
 
-@router.get("/papers")
 async def papers_page(
     request: Request,
     state: State,
@@ -128,7 +120,6 @@ async def papers_page(
     return await _featured_page(request, state, viewer, period, p, format)
 
 
-@router.get("/papers/date/{day}")
 async def day_page(
     request: Request,
     state: State,
@@ -140,7 +131,6 @@ async def day_page(
     return await _featured_page(request, state, viewer, day_period(parse_day(day)), p, format)
 
 
-@router.get("/papers/week/{week}")
 async def week_page(
     request: Request,
     state: State,
@@ -152,7 +142,6 @@ async def week_page(
     return await _featured_page(request, state, viewer, parse_week(week), p, format)
 
 
-@router.get("/papers/month/{month}")
 async def month_page(
     request: Request,
     state: State,
@@ -164,20 +153,13 @@ async def month_page(
     return await _featured_page(request, state, viewer, parse_month(month), p, format)
 
 
-@markdown_router.get(
-    "/papers/{arxiv_id:path}.md",
-    response_class=Response,
-    operation_id="paperMarkdown",
-    responses={200: {"content": {"text/markdown": {}}}, **HTML_ERROR_RESPONSES},
-)
 def paper_markdown(request: Request, state: State, arxiv_id: str) -> Response:
     """The paper as markdown (what `HfApi.read_paper` and `hf papers read` fetch)."""
     paper = catalog.paper(state.services.db, arxiv_id)
-    text = render_markdown(paper, page_url=state.services.base_url + paper_url(paper.arxiv_id))
+    text = render_markdown(paper, page_url=state.services.site.base_url + paper_url(paper.arxiv_id))
     return cached(request, text, "text/markdown; charset=utf-8", max_age=PAPER_MAX_AGE_SECONDS)
 
 
-@router.get("/papers/{arxiv_id:path}")
 def paper_page(
     request: Request, state: State, viewer: SignedIn, arxiv_id: str, format: Format = "html"
 ) -> Response:
@@ -197,7 +179,7 @@ def paper_page(
         viewer=viewer,
         upvoted={view.paper.arxiv_id} if view.upvoted else frozenset(),
         bibtex=render_bibtex_list([view.paper]),
-        page_url=state.services.base_url + paper_url(view.paper.arxiv_id),
+        page_url=state.services.site.base_url + paper_url(view.paper.arxiv_id),
         similar=catalog.similar(
             state.services.db, state.services.search_index, view.paper.arxiv_id, known=True
         ),
@@ -207,7 +189,6 @@ def paper_page(
     return cached(request, html, _HTML, max_age=PAPER_MAX_AGE_SECONDS, headers=_VARY)
 
 
-@router.get("/authors/{name:path}")
 def author_page(
     request: Request,
     state: State,
@@ -232,7 +213,6 @@ def author_page(
     return cached(request, html, _HTML, max_age=LIST_MAX_AGE_SECONDS, headers=_VARY)
 
 
-@router.get("/trending")
 async def trending_page(
     request: Request, state: State, viewer: SignedIn, p: Page = 0, format: Format = "html"
 ) -> Response:
@@ -242,8 +222,8 @@ async def trending_page(
         result = catalog.trending(
             services.db,
             now=utc_now(),
-            half_life_hours=services.trending_half_life_hours,
-            window_days=services.trending_window_days,
+            half_life_hours=services.trending.half_life_hours,
+            window_days=services.trending.window_days,
             page=p,
             page_size=PAGE_SIZE,
         )
@@ -253,8 +233,8 @@ async def trending_page(
             state,
             "trending.html",
             result=result,
-            half_life_hours=services.trending_half_life_hours,
-            window_days=services.trending_window_days,
+            half_life_hours=services.trending.half_life_hours,
+            window_days=services.trending.window_days,
             nav="trending",
             feeds=[
                 ("Trending (RSS)", "/feeds/trending.rss"),
@@ -267,7 +247,6 @@ async def trending_page(
     return await _list_response(request, state, viewer, format, make)
 
 
-@router.get("/search")
 def search_page(
     request: Request,
     state: State,
@@ -278,7 +257,11 @@ def search_page(
     params = {k: v for k, v in request.query_params.items() if k != "format"}
     query = query_from_params({**params, "limit": str(PAGE_SIZE)})
     searched = bool(query.text or query.date_from or query.date_to or query.categories)
-    result = metrics.search(state.services, query, with_months=True) if searched else None
+    result = (
+        search_papers(state.services.db, state.services.search_index, query, with_months=True)
+        if searched
+        else None
+    )
     papers = [hit.paper for hit in result.hits] if result else []
     if format == "bib":
         return _bib(request, papers, "search")

@@ -3,17 +3,16 @@ account page's way into its digest settings."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dailypapers.digest import links, saved
-from dailypapers.digest.send import find_subscriber
+from dailypapers.community import saved_searches as saved
+from dailypapers.digest import links
+from dailypapers.digest.send import get_subscriber
 from dailypapers.errors import InvalidRequest
 from dailypapers.web.deps import AppState, State, render_html, utc_now
 from dailypapers.web.forms import Form, row_id
 from dailypapers.web.viewer import SignedIn, Viewer, personal, require_form, sign_in_first
-
-router = APIRouter(include_in_schema=False)
 
 
 def _list(state: AppState, viewer: Viewer, status: int = 200, **context: object) -> Response:
@@ -29,14 +28,12 @@ def _list(state: AppState, viewer: Viewer, status: int = 200, **context: object)
     return personal(HTMLResponse(html, status_code=status))
 
 
-@router.get("/saved-searches")
 def saved_searches_page(request: Request, state: State, viewer: SignedIn) -> Response:
     if viewer is None:
         return sign_in_first(request, "/saved-searches")
     return _list(state, viewer)
 
 
-@router.post("/saved-searches")
 def save_search(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     if viewer is None:
         return sign_in_first(request, "/saved-searches")
@@ -50,7 +47,6 @@ def save_search(request: Request, state: State, viewer: SignedIn, form: Form) ->
     return _list(state, me, notice=f"Saved “{query}”. Your digest will include its matches.")
 
 
-@router.post("/saved-searches/delete")
 def delete_search(request: Request, state: State, viewer: SignedIn, form: Form) -> Response:
     me = require_form(request, state, viewer, form)
     search_id = row_id(form.get("id", ""))
@@ -59,13 +55,12 @@ def delete_search(request: Request, state: State, viewer: SignedIn, form: Form) 
     return RedirectResponse("/saved-searches", status_code=303)
 
 
-@router.get("/account/digest")
 def account_digest(request: Request, state: State, viewer: SignedIn) -> Response:
     """A signed-in reader's digest settings: the same page as the emailed manage link."""
     if viewer is None:
         return sign_in_first(request, "/account/digest")
     try:
-        subscriber = find_subscriber(state.services.db, viewer.account.email or "")
+        subscriber = get_subscriber(state.services.db, viewer.account.email or "")
     except InvalidRequest:
         html = render_html(
             state,

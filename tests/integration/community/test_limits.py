@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from dailypapers.community import CommunityPolicy
 from dailypapers.community.accounts import request_sign_in
 from dailypapers.community.comments import post_comment
 from dailypapers.domain import PaperRecord
@@ -17,10 +16,11 @@ from dailypapers.mail import OutboxMailer
 from dailypapers.store import Database
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.users import ensure_user
+from tests.factories import community_policy
 
 SECRET = "limits-test-secret-0123456789abcdef0123456789"
 NOW = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
-POLICY = CommunityPolicy(
+POLICY = community_policy(
     signin_per_hour_per_ip=3, signin_per_hour_per_address=2, comments_per_hour=2
 )
 

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from dailypapers import __version__
-from dailypapers.community import CommunityPolicy
 from dailypapers.community.submissions import submit_paper
 from dailypapers.domain import PaperRecord
 from dailypapers.errors import InvalidRequest, RateLimited, SourceUnavailable
@@ -21,6 +20,7 @@ from dailypapers.store.limits import StoreRateSlots
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.schema import featured, papers
 from dailypapers.store.users import ensure_user
+from tests.factories import community_policy
 from tests.integration.community.support import ARXIV_DOWN_ID, Community, csrf_of
 
 # In the bundled arXiv sample but never featured.
@@ -138,7 +138,7 @@ def test_arxiv_unreachable_the_window_and_the_daily_limit(db: Database) -> None:
             max_retries=0,
         )
 
-    policy = CommunityPolicy(submissions_per_day=2, submission_window_days=14)
+    policy = community_policy(submissions_per_day=2, submission_window_days=14)
     for _ in range(2):
         with pytest.raises(SourceUnavailable):
             submit_paper(db, open_arxiv, policy, account, "2406.12345", now=now)

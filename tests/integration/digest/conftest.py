@@ -19,7 +19,7 @@ from dailypapers.services import Services
 from dailypapers.web.app import create_app
 from tests.integration.digest.support import ScriptedSink, make_services
 from tests.integration.smtp_sink import SmtpSink
-from tests.integration.web_server import TEST_SECRET, build_services, populate
+from tests.integration.web_server import build_services, populate
 
 
 @pytest.fixture(scope="session")
@@ -90,5 +90,5 @@ def services(tmp_path: Path, store_url: str, sink: ScriptedSink) -> Iterator[Ser
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services, secret=TEST_SECRET)) as made:
+    with TestClient(create_app(services)) as made:
         yield made

@@ -18,7 +18,7 @@ from dailypapers.digest.send import Sender
 from dailypapers.services import Services
 from dailypapers.store import subscribers as store
 from tests.integration.smtp_sink import SmtpSink
-from tests.integration.web_server import TEST_SECRET, build_services
+from tests.integration.web_server import build_services
 
 # Answers the sink gives: a function of how many DATA commands so far -> the reply line.
 Answer = Callable[[int], str]
@@ -80,17 +80,8 @@ def add_confirmed(services: Services, email: str, frequency: str = "weekly", **p
     return sub.id
 
 
-def sender(services: Services, **kw: Any) -> Sender:
-    assert services.mailer is not None
-    return Sender(
-        services.db,
-        services.mailer,
-        services.digest,
-        TEST_SECRET,
-        index=services.search_index,
-        model_id=services.embedding_model_id,
-        **kw,
-    )
+def sender(services: Services, **hooks: Any) -> Sender:
+    return services.digest_sender(**hooks)
 
 
 def link(text: str, path: str) -> str:

@@ -87,7 +87,7 @@ def test_more_like_my_upvotes_uses_the_vectors_of_upvoted_papers(
         vector = base + 0.05 * rng.normal(size=384) if near else rng.normal(size=384)
         rows.append(StoredVector(paper.arxiv_id, 384, vector.astype("<f4").tobytes(), "x"))
     with services.db.write() as conn:
-        upsert_paper_vectors(conn, services.embedding_model_id, rows, now=now)
+        upsert_paper_vectors(conn, services.vectors.model_id, rows, now=now)
         user = ensure_user(conn, "fan@example.org", "fan", now)
         # An old vote: a vote today would move the sample's trending window to today.
         add_vote(conn, user.id, liked.arxiv_id, datetime(2020, 1, 1, tzinfo=UTC))

@@ -8,7 +8,8 @@ from html import unescape
 
 from fastapi.testclient import TestClient
 
-from dailypapers.digest import links, saved
+from dailypapers.community import saved_searches as saved
+from dailypapers.digest import links
 from dailypapers.services import Services
 from dailypapers.store import subscribers as store
 from tests.integration.digest.support import ScriptedSink, add_confirmed, link

@@ -8,7 +8,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dailypapers.digest.send import period_key
+from dailypapers.digest.periods import period_key
 from dailypapers.services import Services
 from dailypapers.store.schema import digest_attempts, digest_deliveries, subscribers
 from tests.integration.digest.support import ScriptedSink, add_confirmed, html_part, sender

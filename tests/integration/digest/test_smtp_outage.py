@@ -14,7 +14,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from dailypapers.digest.send import period_key, status_summary
+from dailypapers.digest.periods import period_key
+from dailypapers.store.deliveries import summarise
 from dailypapers.store.schema import digest_deliveries
 from tests.integration.digest.conftest import services_for
 from tests.integration.digest.support import add_confirmed, sender
@@ -82,9 +83,10 @@ def test_an_smtp_server_that_vanishes_mid_digest_loses_nothing(
     assert report.retried >= 1 and report.failed == 0 and report.bounced == 0, report
     states = _states(services)
     assert states == {"sent": VANISH_AFTER, "retry": SUBSCRIBERS - VANISH_AFTER}, states
-    summary = status_summary(services.db)
-    assert summary["periods"] == {period_key("weekly", WEEK): states}
-    assert any("away" in str(e) or "refused" in str(e).lower() for e in summary["recent_errors"])
+    with services.db.read() as conn:
+        summary = summarise(conn)
+    assert summary.periods == {period_key("weekly", WEEK): states}
+    assert any("away" in str(e) or "refused" in str(e).lower() for e in summary.recent_errors)
 
     # The server comes back on the same address; the next run (as cron would start it) sends
     # the rest once their backoff has passed, and nothing twice.

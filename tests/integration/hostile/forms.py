@@ -16,7 +16,6 @@ from starlette.routing import BaseRoute, Route
 
 from dailypapers.services import Services
 from dailypapers.web.app import create_app
-from tests.integration.web_server import TEST_SECRET
 
 _PARAM = re.compile(r"\{([a-z_]+)(?::path)?\}")
 
@@ -45,7 +44,7 @@ def _walk(routes: list[BaseRoute]) -> Iterator[Route]:
 
 def route_table(services: Services) -> list[RouteInfo]:
     """Every (method, path) the app serves, HEAD left out."""
-    app = create_app(services, secret=TEST_SECRET)
+    app = create_app(services)
     found = []
     for route in _walk(app.routes):
         query: tuple[str, ...] = ()

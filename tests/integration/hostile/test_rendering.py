@@ -13,7 +13,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-from dailypapers.digest.send import Sender
 from tests.integration.community.support import link_path
 from tests.integration.digest.support import add_confirmed
 from tests.integration.hostile.conftest import (
@@ -25,7 +24,6 @@ from tests.integration.hostile.conftest import (
     HostileRig,
 )
 from tests.integration.hostile.corpus import XSS, unescaped
-from tests.integration.web_server import TEST_SECRET
 
 AUTHOR = quote(XSS_AUTHOR, safe="")
 PAGES = (
@@ -108,15 +106,7 @@ def test_the_digest_email_escapes_hostile_papers(hostile: HostileRig) -> None:
     services = hostile.server.services
     address = "digest-reader@example.org"
     add_confirmed(services, address, frequency="weekly")
-    assert services.mailer is not None
-    sender = Sender(
-        services.db,
-        services.mailer,
-        services.digest,
-        TEST_SECRET,
-        index=services.search_index,
-        model_id=services.embedding_model_id,
-    )
+    sender = services.digest_sender()
     report = sender.run("weekly", date.fromisoformat(HOSTILE_DAY))
     assert report.sent == 1, report
     mail = hostile.community.sink.wait_for(address)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dailypapers.search import SearchIndex, parse_query, search_papers
-from dailypapers.search.keyword import ANALYZERS
+from dailypapers.search.keyword.schema import ANALYZERS
 from dailypapers.search.query import Query
 from dailypapers.store import Database
 from dailypapers.store.changes import PaperText, list_paper_texts

@@ -31,11 +31,11 @@ from dailypapers.search.embedder import (
     model_dir,
     query_model_file,
 )
-from dailypapers.search.hybrid import SemanticConfig
-from dailypapers.search.vectors import embed_missing, import_vectors, refresh_vectors
+from dailypapers.search.paper_vectors import embed_missing, import_vectors, refresh_vectors
 from dailypapers.store import Database, open_database
 from dailypapers.store.migrate import upgrade
 from tests.conftest import REPO, require
+from tests.factories import EXACT_MAX_ROWS, semantic_config
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 SEED = "seeds/000_11bba833f93fcd9f.txt"
@@ -169,10 +169,10 @@ def seeded(
         now=datetime(2026, 9, 1, tzinfo=UTC),
     )
     assert embed_missing(db, OnnxEmbedder(minilm)).embedded == 29
-    config = SemanticConfig(OnnxEmbedder(minilm, quantized=True))
+    config = semantic_config(OnnxEmbedder(minilm, quantized=True))
     index = SearchIndex(folder / "index", reopen_check_seconds=0.0, semantic=config)
     catch_up(db, index)
-    refresh_vectors(db, index, MINILM_ID, 384)
+    refresh_vectors(db, index, MINILM_ID, 384, exact_max=EXACT_MAX_ROWS)
     yield db, index
     db.dispose()
 

@@ -14,10 +14,10 @@ import pytest
 from dailypapers.errors import InvalidRequest, NotFound
 from dailypapers.search import SearchIndex, catch_up, parse_query, search_papers
 from dailypapers.search.embedder import HashEmbedder
-from dailypapers.search.hybrid import SemanticConfig
+from dailypapers.search.paper_vectors import embed_missing, import_vectors, refresh_vectors
 from dailypapers.search.service import similar_papers
-from dailypapers.search.vectors import embed_missing, import_vectors, refresh_vectors
 from dailypapers.store import Database
+from tests.factories import EXACT_MAX_ROWS, semantic_config
 from tests.integration.search.support import hide, record_of, rewrite
 
 EMBEDDER = HashEmbedder(dim=64)
@@ -25,14 +25,14 @@ NOW = datetime(2026, 9, 1, tzinfo=UTC)
 
 
 def _semantic_index(tmp_path: Path) -> SearchIndex:
-    config = SemanticConfig(EMBEDDER, min_similarity=0.2)
+    config = semantic_config(EMBEDDER, min_similarity=0.2)
     return SearchIndex(tmp_path / "index", reopen_check_seconds=0.0, semantic=config)
 
 
 def _ready(db: Database, index: SearchIndex) -> None:
     catch_up(db, index)
     embed_missing(db, EMBEDDER, now=lambda: NOW)
-    refresh_vectors(db, index, EMBEDDER.model_id, EMBEDDER.dim)
+    refresh_vectors(db, index, EMBEDDER.model_id, EMBEDDER.dim, exact_max=EXACT_MAX_ROWS)
 
 
 def _some_ids(db: Database, n: int) -> list[str]:
@@ -175,7 +175,7 @@ def test_past_the_exact_size_an_hnsw_graph_answers_like_exact_search(
     graph = SearchIndex(
         tmp_path / "graph",
         reopen_check_seconds=0.0,
-        semantic=SemanticConfig(EMBEDDER, min_similarity=0.2, exact_max=100),
+        semantic=semantic_config(EMBEDDER, min_similarity=0.2, exact_max=100),
     )
     catch_up(sample_db, graph)
     refresh_vectors(sample_db, graph, EMBEDDER.model_id, EMBEDDER.dim, exact_max=100)
@@ -190,7 +190,7 @@ def test_past_the_exact_size_an_hnsw_graph_answers_like_exact_search(
 def test_a_filtered_graph_search_outside_the_query_neighbourhood_is_exact(tmp_path: Path) -> None:
     """Rows of category b lie far from the query: the graph's nearest are nearly all of a, so
     the search answers exactly over the passing rows instead of asking the graph for ever more."""
-    from dailypapers.search.semantic import VectorRow, VectorSearcher, write_vector_files
+    from dailypapers.search.vector_index import VectorRow, VectorSearcher, write_vector_files
 
     rng = np.random.default_rng(3)
     centre_a, centre_b = rng.normal(size=32), rng.normal(size=32)

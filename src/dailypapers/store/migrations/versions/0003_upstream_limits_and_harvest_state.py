@@ -1,5 +1,9 @@
 """Upstream rate limits shared by every process, and OAI-PMH harvest cursors.
 
+There is no 0002: that number was set aside while two issues were built side by side and never
+used, so this migration follows 0001 directly. Renumbering would break every store already at
+"0003" (alembic_version holds the number), so the gap stays; new migrations append after the last.
+
 Revision ID: 0003
 Revises: 0001
 Create Date: 2026-11-28

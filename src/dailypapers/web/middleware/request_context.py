@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.logs import REQUEST_ID, access_fields, loggable_path
-from dailypapers.web import metrics
+from dailypapers.web.middleware import metrics
 
 _access = logging.getLogger("dailypapers.access")
 

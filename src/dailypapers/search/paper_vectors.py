@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from dailypapers.errors import InvalidRequest
 from dailypapers.search.catchup import LOCK_TIMEOUT_SECONDS
 from dailypapers.search.embedder import DOCUMENT_BATCH, Embedder, document_text, text_hash
 from dailypapers.search.index import IndexUnavailable, SearchIndex
-from dailypapers.search.semantic import EXACT_MAX_ROWS, VectorRow, write_vector_files
+from dailypapers.search.vector_index import VectorRow, write_vector_files
 from dailypapers.store import Database
 from dailypapers.store.changes import find_papers
 from dailypapers.store.vectors import (
@@ -194,7 +194,7 @@ def refresh_vectors(
     model_id: str,
     dim: int,
     *,
-    exact_max: int = EXACT_MAX_ROWS,
+    exact_max: int,
     force: bool = False,
     lock_timeout_seconds: float = LOCK_TIMEOUT_SECONDS,
 ) -> VectorRefreshReport:
@@ -263,3 +263,30 @@ def vector_from_bytes(stored: StoredVector) -> npt.NDArray[np.float32]:
     width = len(stored.vector) // max(stored.dim, 1)
     dtype = "<f2" if width == 2 else "<f4"
     return np.frombuffer(stored.vector, dtype=dtype).astype(np.float32)
+
+
+# A paper vector as numpy holds it; callers outside search/ treat it as opaque.
+Vector = npt.NDArray[np.float32]
+
+
+def unit_vector(stored: StoredVector) -> Vector | None:
+    """The stored vector decoded and scaled to length 1 (None: a zero vector)."""
+    vector = vector_from_bytes(stored)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else None
+
+
+def stack_vectors(vectors: Sequence[Vector]) -> Vector:
+    """Unit vectors as the rows of one matrix, for `closest_rows`."""
+    return np.stack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+
+
+def closest_rows(queries: Sequence[Vector], matrix: Vector) -> list[tuple[int, float]]:
+    """For each row of `matrix`: (index of the query it is nearest, that cosine). Unit vectors
+    in; the first query wins a tie."""
+    if not queries or matrix.shape[0] == 0:
+        return []
+    scores = np.stack(queries) @ matrix.T  # queries x rows
+    best = np.argmax(scores, axis=0)
+    top = scores[best, np.arange(matrix.shape[0])]
+    return [(int(b), float(s)) for b, s in zip(best, top, strict=True)]

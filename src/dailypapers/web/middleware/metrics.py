@@ -18,9 +18,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -35,15 +34,10 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from dailypapers import catalog
-from dailypapers.digest.send import status_summary
-from dailypapers.search.query import Query
-from dailypapers.search.results import SearchResult
-from dailypapers.status import compute_status
+from dailypapers.catalog.status import compute_status
+from dailypapers.services import Services
+from dailypapers.store.deliveries import summarise
 from dailypapers.web.deps import State
-
-if TYPE_CHECKING:
-    from dailypapers.services import Services
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The *_created series say when a process first counted; multiprocess mode has none, so neither
@@ -80,8 +74,6 @@ SEARCH_LATENCY = Histogram(
     buckets=BUCKETS,
 )
 
-router = APIRouter(include_in_schema=False)
-
 
 def multiprocess_dir() -> Path | None:
     value = os.environ.get(MULTIPROC_ENV)
@@ -100,15 +92,6 @@ def in_progress() -> Iterator[None]:
         yield
     finally:
         IN_PROGRESS.dec()
-
-
-def search(services: Services, query: Query, *, with_months: bool = False) -> SearchResult:
-    """catalog.search, timed into dailypapers_search_duration_seconds."""
-    started = time.perf_counter()
-    try:
-        return catalog.search(services.db, services.search_index, query, with_months=with_months)
-    finally:
-        SEARCH_LATENCY.labels(query.mode).observe(time.perf_counter() - started)
 
 
 class Networks:
@@ -153,7 +136,7 @@ class StoreGauges(Collector):
             services.db,
             services.search_index,
             now=now,
-            grace_hours=services.harvest_grace_hours,
+            grace_hours=services.harvest.grace_hours,
             jobs=(),
         )
         index, lag = report.index, report.lag
@@ -221,7 +204,8 @@ class StoreGauges(Collector):
             newest.add_metric([name], midnight.timestamp() if midnight else 0)
             failing.add_metric([name], 1 if cursor.status == "failed" else 0)
         out += [newest, failing]
-        summary = status_summary(services.db)
+        with services.db.read() as conn:
+            summary = summarise(conn)
         deliveries = GaugeMetricFamily(
             "dailypapers_digest_deliveries",
             "Digest deliveries in the ledger by status (sent, failed, bounced, retry, ...), all "
@@ -229,9 +213,7 @@ class StoreGauges(Collector):
             labels=["status"],
         )
         totals: dict[str, int] = {"sent": 0, "failed": 0}
-        periods = summary["periods"]
-        assert isinstance(periods, dict)
-        for per_status in periods.values():
+        for per_status in summary.periods.values():
             for status, n in per_status.items():
                 totals[status] = totals.get(status, 0) + n
         for status, n in sorted(totals.items()):
@@ -241,9 +223,7 @@ class StoreGauges(Collector):
             "Digest subscribers by status.",
             labels=["status"],
         )
-        per_subscriber_status = summary["subscribers"]
-        assert isinstance(per_subscriber_status, dict)
-        for status, n in sorted(per_subscriber_status.items()):
+        for status, n in sorted(summary.subscribers.items()):
             subscribers.add_metric([str(status)], n)
         return [*out, deliveries, subscribers]
 
@@ -292,13 +272,17 @@ def exposition(services: Services, store_gauges: StoreGauges | None = None) -> b
 
 
 def install(app: FastAPI, services: Services, allow: Iterable[str]) -> None:
-    """Serve /metrics on `app` to the clients `allow` names."""
+    """Let the clients `allow` names read /metrics (web/routes.py), and time every search."""
     app.state.metrics_allowed = Networks(allow)
     app.state.metrics_gauges = StoreGauges(services)
-    app.include_router(router)
+    services.search_index.on_search = observe_search
 
 
-@router.get("/metrics")
+def observe_search(mode: str, seconds: float) -> None:
+    """Time one search (page, feed or API) into dailypapers_search_duration_seconds."""
+    SEARCH_LATENCY.labels(mode).observe(seconds)
+
+
 def metrics(request: Request, state: State) -> Response:
     allowed: Networks = request.app.state.metrics_allowed
     if request.client is None or request.client.host not in allowed:

@@ -10,7 +10,7 @@ import unicodedata
 from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 
-from dailypapers.domain import VersionRecord
+from dailypapers.domain.values import VersionRecord
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # arXiv's withdrawal notices ("This paper has been withdrawn by the author ...").

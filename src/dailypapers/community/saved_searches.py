@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dailypapers.domain.arxiv import clean_text
 from dailypapers.errors import InvalidRequest
-from dailypapers.metadata import clean_text
 from dailypapers.search.query import parse_query
 from dailypapers.store import Database
 from dailypapers.store import subscribers as store

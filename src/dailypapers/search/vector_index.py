@@ -31,10 +31,6 @@ import numpy.typing as npt
 
 from dailypapers.search.embedder import load_runtime_first
 
-# Exact search up to this many candidate rows. Reading float16 rows with SIMD dot products costs
-# about 2 ms per 10k rows in place on 2 cores, more when gathered; past it an HNSW graph answers in
-# a millisecond or two at recall 0.99 (bench/results/search_hybrid.md).
-EXACT_MAX_ROWS = 20_000
 # HNSW parameters; f16 keeps recall where i8 collapses on normalised vectors. On the 120k real
 # MiniLM vectors a search expanding 64 candidates found 0.81 of the exact top 10, 256: 0.94,
 # 512: 0.97 (top 100: 0.94) in about 1.5 ms (bench/results/search_hybrid.md).

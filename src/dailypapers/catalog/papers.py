@@ -1,5 +1,5 @@
 """Read use cases behind the site, the API and the feeds: featured periods, a paper, an author,
-trending and the plain search filter. Pages and API render the same results; no HTTP here.
+and trending. Pages and API render the same results; no HTTP here. Searching goes through search/.
 """
 
 from __future__ import annotations
@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from dailypapers.catalog.trending import TrendingCandidate, rank_trending, trending_now
 from dailypapers.domain import Paper, author_key, split_arxiv_id
+from dailypapers.domain.calendar import quiet_reason
+from dailypapers.domain.periods import Period, day_period
 from dailypapers.errors import InvalidRequest, NotFound
-from dailypapers.freshness import quiet_reason
-from dailypapers.periods import Period, day_period
-from dailypapers.ranking import TrendingCandidate, rank_trending, trending_now
 from dailypapers.search.index import SearchIndex
-from dailypapers.search.query import Query
-from dailypapers.search.results import SearchResult, SimilarPaper
-from dailypapers.search.service import search_papers, similar_papers
+from dailypapers.search.results import SimilarPaper
+from dailypapers.search.service import similar_papers
 from dailypapers.store import Database
 from dailypapers.store.authors import count_author_papers, find_author_names, list_author_papers
 from dailypapers.store.featured_lists import (
@@ -248,13 +247,6 @@ def author(db: Database, name: str, *, page: int = 0, page_size: int = 50) -> Au
         total = count_author_papers(conn, key)
         papers = list_author_papers(conn, key, limit=page_size, offset=page * page_size)
     return AuthorPapers(name=names[0], papers=papers, page=Page(page, page_size, total))
-
-
-def search(
-    db: Database, index: SearchIndex, query: Query, *, with_months: bool = False
-) -> SearchResult:
-    """One page of papers matching `query` from the derived search index (see search/)."""
-    return search_papers(db, index, query, with_months=with_months)
 
 
 def similar(

@@ -2,21 +2,20 @@
 announce calendar, the search index, the scheduled jobs and the errors of failed runs.
 
 Reads only; it never repairs or runs anything. The digests job is read from the scheduler's job
-ledger (see `schedule.py`); the digest ledger's counts come in through `DigestLedger`, which the
-composition root supplies (digest sits above this layer).
+ledger (see `schedule.py`), the digest deliveries from the store's ledger summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from dailypapers.freshness import HarvestLag, compute_lag
+from dailypapers.domain.calendar import HarvestLag, compute_lag
 from dailypapers.search.index import IndexUnavailable, SearchIndex
 from dailypapers.store import Database
 from dailypapers.store.changes import max_change_seq
+from dailypapers.store.deliveries import summarise
 from dailypapers.store.harvests import HarvestCursor, list_cursors
 from dailypapers.store.ingest_runs import IngestRun, find_last_run, list_failed_runs
 
@@ -51,18 +50,12 @@ class StatusReport:
         return self.lag.state != "late" and self.index.error is None
 
 
-# The digest ledger, summarised as {label: deliveries} for the newest period; None shows nothing
-# (see services.latest_digest_deliveries).
-DigestLedger = Callable[[Database], dict[str, int] | None]
-
-
 def compute_status(
     db: Database,
     index: SearchIndex,
     *,
     now: datetime | None = None,
     grace_hours: float = 6.0,
-    digest_ledger: DigestLedger | None = None,
     jobs: tuple[str, ...] = ("feature", "index", "digests"),
 ) -> StatusReport:
     now = now or datetime.now(UTC)
@@ -80,9 +73,19 @@ def compute_status(
         cursors=tuple(list_cursors(db)),
         index=index_status(db, index),
         jobs=newest_jobs,
-        digest_deliveries=digest_ledger(db) if digest_ledger else None,
+        digest_deliveries=latest_digest_deliveries(db),
         failures=tuple(list_failed_runs(db, limit=FAILED_RUNS_SHOWN)),
     )
+
+
+def latest_digest_deliveries(db: Database) -> dict[str, int] | None:
+    """The newest digest period's deliveries by status (None: no digest planned yet)."""
+    with db.read() as conn:
+        summary = summarise(conn)
+    newest = summary.newest_period()
+    if newest is None:
+        return None
+    return {f"{status} ({newest})": count for status, count in summary.periods[newest].items()}
 
 
 def index_status(db: Database, index: SearchIndex) -> IndexStatus:

@@ -1,11 +1,12 @@
-"""Plain domain values: papers, authors, featured listings. No I/O, stdlib only."""
+"""Plain domain values: papers, authors, featured listings, accounts, comments, subscribers and
+deliveries. No I/O, stdlib only."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 # New-style ids (0704.0001 onwards) and old-style archive/YYMMNNN ids, both without version.
 _NEW_ID = re.compile(r"^\d{4}\.\d{4,5}$")
@@ -309,3 +310,25 @@ class DigestDelivery:
     message_id: str | None
     sent_at: datetime | None
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySummary:
+    """The digest ledger at a glance: subscribers per status, deliveries per period and status
+    (newest periods first) and the newest errors as (period, subscriber id, status, error)."""
+
+    subscribers: dict[str, int]
+    periods: dict[str, dict[str, int]]
+    recent_errors: tuple[tuple[str, int, str, str], ...]
+
+    def newest_period(self) -> str | None:
+        """The newest daily period, else the newest weekly one (keys sort by date within a
+        frequency: "daily:2026-11-28", "weekly:2026-W48")."""
+        if not self.periods:
+            return None
+        return max(self.periods, key=lambda key: (key.startswith("daily:"), key))
+
+
+def baseline_cast_at(featured_on: date) -> datetime:
+    """When imported baseline votes count as cast: midnight UTC of the featured day."""
+    return datetime.combine(featured_on, time.min, tzinfo=UTC)

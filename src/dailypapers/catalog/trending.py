@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+
+from dailypapers.domain import baseline_cast_at
 
 _SECONDS_PER_HOUR = 3600.0
 
@@ -20,11 +22,6 @@ class TrendingCandidate:
     vote_times: tuple[datetime, ...] = ()
     baseline: int = 0
     featured_on: date | None = None
-
-
-def baseline_cast_at(featured_on: date) -> datetime:
-    """When imported baseline votes count as cast: midnight UTC of the featured day."""
-    return datetime.combine(featured_on, time.min, tzinfo=UTC)
 
 
 def vote_weight(cast_at: datetime, *, now: datetime, half_life_hours: float) -> float:

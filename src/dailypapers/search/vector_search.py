@@ -23,7 +23,7 @@ from dailypapers.search.index import OpenGeneration
 from dailypapers.search.keyword import KeywordSearcher
 from dailypapers.search.query import Query
 from dailypapers.search.results import MonthCount
-from dailypapers.search.semantic import Keep, Mask, VectorSearcher
+from dailypapers.search.vector_index import Keep, Mask, VectorSearcher
 
 # Semantic hits counted per query: the nearest this many at most (a broad query has thousands of
 # papers over the threshold; counting them all would cost a full sort). It is also the dense

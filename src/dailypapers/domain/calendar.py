@@ -1,7 +1,7 @@
 """arXiv's announce calendar and harvest lag: pure functions of the calendar and `now`.
 
 arXiv announces Sunday to Thursday at 20:00 US-Eastern, never on Friday, Saturday or its holidays
-(kept as data in `freshness_holidays.txt`). Each announcement is dated the next Eastern day, its
+(kept as data in `arxiv_holidays.txt`). Each announcement is dated the next Eastern day, its
 mailing day. No I/O here beyond reading the packaged holiday list once.
 """
 
@@ -30,7 +30,7 @@ FreshnessState = Literal["never", "on_time", "waiting", "late", "no_announcement
 @lru_cache(maxsize=1)
 def arxiv_holidays() -> dict[date, str]:
     """The packaged holidays: Eastern evenings with no announcement, mapped to their names."""
-    text = resources.files("dailypapers").joinpath("freshness_holidays.txt").read_text("utf-8")
+    text = resources.files("dailypapers.domain").joinpath("arxiv_holidays.txt").read_text("utf-8")
     return parse_holidays(text)
 
 

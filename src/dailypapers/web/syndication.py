@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from dailypapers.domain import Paper
-from dailypapers.exports import abs_url
-from dailypapers.ranking import baseline_cast_at
+from dailypapers.domain import Paper, baseline_cast_at
+from dailypapers.web.exports import abs_url
 
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 # Characters XML 1.0 cannot carry at all, escaped or not.
