@@ -17,7 +17,7 @@ from dailypapers.search.catchup import catch_up
 from dailypapers.search.index import SearchIndex
 from dailypapers.store import Database
 from dailypapers.store.papers import upsert_papers
-from tests.factories import feature_rules
+from tests.factories import feature_rules, make_paper
 
 # Thursday 2026-09-24, 10:00 Eastern: Wednesday evening's announcement is dated today.
 NOW = datetime(2026, 9, 24, 14, 0, tzinfo=UTC)
@@ -25,12 +25,10 @@ MAILING_DAY = date(2026, 9, 24)
 
 
 def _paper(arxiv_id: str, title: str, categories: tuple[str, ...], age_days: float) -> PaperRecord:
-    return PaperRecord(
+    return make_paper(
         arxiv_id,
-        title,
-        f"An abstract about {title.lower()}.",
-        ("A. Author",),
-        version=1,
+        title=title,
+        abstract=f"An abstract about {title.lower()}.",
         published_at=NOW - timedelta(days=age_days),
         categories=categories,
     )

@@ -40,6 +40,11 @@ class Database:
         return "sqlite" if self.engine.dialect.name == "sqlite" else "postgresql"
 
     @property
+    def reads_in_process(self) -> bool:
+        """A read is a library call on a local file (SQLite), not a wait on the network."""
+        return self.backend == "sqlite"
+
+    @property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 

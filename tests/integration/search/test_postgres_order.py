@@ -12,20 +12,15 @@ from dailypapers.search import SearchIndex, catch_up, parse_query, search_papers
 from dailypapers.store import Database, open_database
 from dailypapers.store.migrate import upgrade
 from dailypapers.store.papers import upsert_papers
+from tests.factories import make_paper
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 pytestmark = pytest.mark.postgres
 
 
 def paper(arxiv_id: str, abstract: str, author: str, version: int = 1) -> PaperRecord:
-    return PaperRecord(
-        arxiv_id=arxiv_id,
-        title=f"Paper {arxiv_id}",
-        abstract=abstract,
-        authors=(author,),
-        version=version,
-        published_at=NOW,
-        categories=("cs.LG",),
+    return make_paper(
+        arxiv_id, abstract=abstract, authors=(author,), version=version, published_at=NOW
     )
 
 

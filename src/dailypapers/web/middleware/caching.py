@@ -261,6 +261,6 @@ async def point_read(db: Database, read: Callable[[], _T]) -> _T:
     right here on the event loop. On PostgreSQL a query waits on the network, which must never
     block the loop, so it goes to the thread pool.
     """
-    if db.backend == "sqlite":
+    if db.reads_in_process:
         return read()
     return await run_in_threadpool(read)
