@@ -27,6 +27,24 @@ def test_an_exact_title_is_the_first_hit_with_highlights_count_and_time(http: ht
     assert re.search(r"[\d,]+ papers? match <q>.*</q> · (keyword|hybrid|semantic) · \d+ ms", html)
 
 
+def test_the_header_search_box_holds_the_words_typed_and_searches_them_again(
+    http: httpx.Client,
+) -> None:
+    words = 'diffusion "image editing" ti:model -survey'
+    html = http.get("/search", params={"q": words}).text
+    box = re.search(r'<input id="site-search"[^>]* value="([^"]*)"', html)
+    assert box is not None
+    typed = box[1].replace("&#34;", '"').replace("&quot;", '"')
+    assert typed == words, box[1]
+    assert "Query(" not in html
+    again = http.get("/search", params={"q": typed}).text
+    assert re.findall(r'<h2 id="t-\d+"><a href="/papers/([^"]+)">', again) == re.findall(
+        r'<h2 id="t-\d+"><a href="/papers/([^"]+)">', html
+    )
+    home = http.get("/").text
+    assert re.search(r'<input id="site-search"[^>]* value=""', home)
+
+
 def test_filters_live_in_the_url_and_narrow_before_ranking(http: httpx.Client) -> None:
     category = ARXIV[0]["categories"][0]
     params = {"q": "model", "cat": category, "from": "2026-06-01", "sort": "date"}

@@ -88,7 +88,8 @@ def make_templates() -> jinja2.Environment:
 
 def render_html(state: AppState, template: str, **context: Any) -> str:
     context.setdefault("site_name", state.services.site.name)
-    context.setdefault("query", "")
+    # The words in the header's search box: what the person typed, never the parsed query.
+    context.setdefault("search_words", "")
     context.setdefault("nav", "")
     context.setdefault("feeds", [])
     # Community: the signed-in viewer (None when signed out) and the papers they upvoted.

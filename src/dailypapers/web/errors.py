@@ -67,7 +67,7 @@ def error_response(request: Request, status: int, message: str) -> Response:
     state: AppState = request.app.state.dp
     html = state.templates.get_template("error.html").render(
         site_name=state.services.site.name,
-        query="",
+        search_words="",
         nav="",
         feeds=[],
         viewer=None,

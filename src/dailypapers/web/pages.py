@@ -271,6 +271,7 @@ def search_page(
         "search.html",
         result=result,
         query=query,
+        search_words=query.text,
         filters=filters,
         chart=month_chart(result.months) if result else None,
         feeds=[
