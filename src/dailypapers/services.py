@@ -4,6 +4,7 @@ and scheduler all get their parts here. Only this module turns settings into val
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
@@ -39,6 +40,8 @@ from dailypapers.sources.http import user_agent
 from dailypapers.store import Database, open_database
 from dailypapers.store.limits import StoreRateSlots
 from dailypapers.store.migrate import pending_migrations
+
+log = logging.getLogger(__name__)
 
 # arXiv counts its API, OAI-PMH and RSS as one budget, so all three share one store-kept row.
 ARXIV_BUDGET = "arxiv"
@@ -136,6 +139,12 @@ class Services:
         """The one way to build a digest Sender: `digest send` and `schedule` both use it, so
         both rank with every signal (saved searches and "more like my upvotes" need the index
         and the model)."""
+        if not self.digest.one_click:
+            log.warning(
+                "base_url %s is not https: digests go out without RFC 8058 one-click "
+                "unsubscribe (List-Unsubscribe-Post); the unsubscribe link still works",
+                self.digest.base_url,
+            )
         return Sender(
             self.db,
             self.mailer,

@@ -119,10 +119,10 @@ def build_services(data_dir: Path, database_url: str | None = None, **more: Any)
     more.setdefault("api_rate_limit_per_minute", 1_000_000)
     more.setdefault("search_rate_limit_per_minute", 1_000_000)
     more.setdefault("secret_key", TEST_SECRET)
+    more.setdefault("base_url", "http://testserver.invalid")
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
-        base_url="http://testserver.invalid",
         environment="development",
         log_level="WARNING",
         **more,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,13 @@ class DigestPolicy:
     @property
     def domain(self) -> str:
         return self.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+
+    @property
+    def mail_domain(self) -> str:
+        """The sender's domain (of mail_from): every Message-ID of ours ends with it."""
+        return parseaddr(self.mail_from)[1].rpartition("@")[2] or self.domain
+
+    @property
+    def one_click(self) -> bool:
+        """RFC 8058 one-click unsubscribe needs an https link; over http it is not offered."""
+        return self.base_url.startswith("https://")

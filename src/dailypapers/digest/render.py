@@ -52,7 +52,7 @@ def message_id(secret: str, policy: DigestPolicy, subscriber_id: int, period: st
     """The same (subscriber, period) always gets the same Message-ID, so a resend is a dup."""
     tag = hmac.new(secret.encode(), f"{subscriber_id}|{period}".encode(), hashlib.sha256)
     safe_period = period.replace(":", ".")
-    return f"<digest.{safe_period}.{subscriber_id}.{tag.hexdigest()[:12]}@{policy.domain}>"
+    return f"<digest.{safe_period}.{subscriber_id}.{tag.hexdigest()[:12]}@{policy.mail_domain}>"
 
 
 # Per-subscriber values in an item fragment: the fragment is rendered once per paper with these
@@ -142,9 +142,8 @@ class DigestRenderer:
         secret, policy, period = self.secret, self.policy, self.period
         base = policy.base_url
         sign = self.signer.long_lived
-        unsubscribe_url = links.url(
-            base, "/digest/unsubscribe", sign(links.UNSUBSCRIBE, subscriber)
-        )
+        unsubscribe_token = sign(links.UNSUBSCRIBE, subscriber)
+        unsubscribe_url = links.url(base, "/digest/unsubscribe", unsubscribe_token)
         manage_url = links.url(base, "/digest/manage", sign(links.MANAGE, subscriber))
         view_url = links.url(base, "/digest/view", sign(links.VIEW, subscriber, p=period))
         text_items, html_items = self._items(subscriber, items)
@@ -162,14 +161,17 @@ class DigestRenderer:
             if items
             else f"{policy.site_name}: a quiet {self.kind} ({self.label})"
         )
-        mailto = f"mailto:{self.from_address}?subject=unsubscribe%20{subscriber.id}"
-        headers = (
+        # The mailto carries the same signed token as the link, never a guessable id: whoever
+        # processes that mailbox unsubscribes by posting the token to /digest/unsubscribe.
+        mailto = f"mailto:{self.from_address}?subject=unsubscribe%20{quote(unsubscribe_token)}"
+        headers: tuple[tuple[str, str], ...] = (
             ("Message-ID", message_id(secret, policy, subscriber.id, period)),
             ("List-Id", policy.list_id),
             ("List-Unsubscribe", f"<{unsubscribe_url}>, <{mailto}>"),
-            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-            ("Auto-Submitted", "auto-generated"),
         )
+        if policy.one_click:
+            headers += (("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),)
+        headers += (("Auto-Submitted", "auto-generated"),)
         return OutgoingMail(
             to=subscriber.email,
             subject=subject,

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from dailypapers.digest.periods import period_key
 from dailypapers.services import Services
 from dailypapers.store.schema import digest_attempts, digest_deliveries, subscribers
-from tests.integration.digest.support import ScriptedSink, add_confirmed, html_part, sender
+from tests.integration.digest.support import (
+    ScriptedSink,
+    add_confirmed,
+    html_part,
+    make_services,
+    sender,
+)
 
 WEEK1 = date(2026, 11, 2)
 WEEK2 = date(2026, 11, 9)
@@ -35,10 +44,13 @@ def test_a_digest_is_multipart_with_list_headers_and_one_click_works_without_coo
     assert message.get_content_type() == "multipart/alternative"
     assert {p.get_content_type() for p in message.iter_parts()} == {"text/plain", "text/html"}
     assert message["List-Id"].endswith("<digest.testserver.invalid>")
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # RFC 8058 one-click needs https: over http the header is not sent, the link still works.
+    assert message["List-Unsubscribe-Post"] is None
     https, mailto = (u.strip(" <>") for u in message["List-Unsubscribe"].split(","))
     assert https.startswith("http://testserver.invalid/digest/unsubscribe?token=")
-    assert mailto.startswith("mailto:")
+    token = https.split("token=", 1)[1]
+    # The mailto's subject carries the same signed token, not a guessable subscriber id.
+    assert mailto.startswith("mailto:") and mailto.endswith(f"?subject=unsubscribe%20{token}")
     assert message["Message-ID"].startswith("<digest.weekly.2026-W45.")
     assert message["Date"] is not None
     assert "Unsubscribe" in html_part(message) and "Unsubscribe:" in sink.messages[0].text
@@ -55,6 +67,35 @@ def test_a_digest_is_multipart_with_list_headers_and_one_click_works_without_coo
             select(subscribers.c.status).where(subscribers.c.email == "reader@example.org")
         ).scalar_one()
     assert status == "unsubscribed"
+
+
+def test_over_https_one_click_is_offered_and_message_ids_use_the_senders_domain(
+    tmp_path: Path, store_url: str, sink: ScriptedSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    secure = make_services(
+        tmp_path,
+        store_url,
+        sink,
+        base_url="https://papers.example.org",
+        mail_from="Papers <digest@mail.example.net>",
+    )
+    try:
+        add_confirmed(secure, "secure@example.org")
+        assert sender(secure).run("weekly", WEEK1).sent == 1
+    finally:
+        secure.close()
+    message = sink.wait_for("secure@example.org").message
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"].endswith("@mail.example.net>")
+    assert "not https" not in caplog.text
+
+
+def test_an_http_base_url_is_warned_about_when_a_sender_starts(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="dailypapers.services"):
+        services.digest_sender()
+    assert "not https" in caplog.text and "one-click" in caplog.text
 
 
 def test_no_paper_is_sent_twice_across_periods_and_a_rerun_sends_nothing(
