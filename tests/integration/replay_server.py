@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -213,6 +214,17 @@ def oai_list(sizes: list[int], list_id: str = "6960524") -> OaiList:
             tokens.append(token)
         ids.append([re.search(r"<id>(.*?)</id>", r).group(1) for r in chunk])  # type: ignore[union-attr]
     return OaiList(pages, tokens, ids)
+
+
+def recent_oai_list(sizes: list[int]) -> OaiList:
+    """`oai_list`, the first-version dates moved to yesterday so the records count as new papers."""
+    pages = oai_list(sizes)
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat().encode()
+    moved = [
+        re.sub(rb"<created>[0-9-]+</created>", b"<created>" + yesterday + b"</created>", p)
+        for p in pages.pages
+    ]
+    return OaiList(moved, pages.tokens, pages.ids)
 
 
 def oai_error(code: str, message: str) -> bytes:

@@ -28,7 +28,7 @@ from dailypapers.store import Database
 from dailypapers.store import subscribers as store_subscribers
 from dailypapers.store.ingest_runs import list_failed_runs
 from dailypapers.store.leases import release, renew, try_acquire
-from tests.integration.replay_server import OaiList, ReplayServer, oai_list
+from tests.integration.replay_server import OaiList, ReplayServer, recent_oai_list
 from tests.integration.smtp_sink import SmtpSink
 
 NOW = datetime(2026, 9, 24, 14, 0, tzinfo=UTC)
@@ -53,14 +53,7 @@ def test_one_holder_at_a_time_renewals_and_takeover_after_expiry(db: Database) -
 
 @pytest.fixture
 def recent_list() -> OaiList:
-    """Real records, their first-version dates moved to yesterday so they count as new papers."""
-    pages = oai_list([3, 3, 3])
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat().encode()
-    moved = [
-        re.sub(rb"<created>[0-9-]+</created>", b"<created>" + yesterday + b"</created>", p)
-        for p in pages.pages
-    ]
-    return OaiList(moved, pages.tokens, pages.ids)
+    return recent_oai_list([3, 3, 3])
 
 
 @pytest.fixture

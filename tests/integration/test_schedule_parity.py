@@ -24,7 +24,7 @@ import signal
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,13 @@ from dailypapers.store.schema import digest_deliveries, featured, papers
 from dailypapers.store.users import ensure_user
 from dailypapers.store.vectors import StoredVector, find_vector_state, upsert_paper_vectors
 from dailypapers.store.votes import add_vote
-from tests.integration.replay_server import OaiList, ReplayServer, Reply, oai_error, oai_list
+from tests.integration.replay_server import (
+    OaiList,
+    ReplayServer,
+    Reply,
+    oai_error,
+    recent_oai_list,
+)
 from tests.integration.smtp_sink import SmtpSink
 
 REPO = Path(__file__).resolve().parents[2]
@@ -325,14 +331,7 @@ def test_a_scheduled_day_sends_the_digests_that_digest_send_sends(
 
 @pytest.fixture
 def recent_list() -> OaiList:
-    """Real records, their first-version dates moved to yesterday so they count as new papers."""
-    pages = oai_list([3, 3, 3])
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat().encode()
-    moved = [
-        re.sub(rb"<created>[0-9-]+</created>", b"<created>" + yesterday + b"</created>", p)
-        for p in pages.pages
-    ]
-    return OaiList(moved, pages.tokens, pages.ids)
+    return recent_oai_list([3, 3, 3])
 
 
 def _in_category(pages: OaiList, category: str) -> set[str]:
