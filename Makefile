@@ -18,6 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# axe-core for the browser tests' accessibility checks, installed from package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
+
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "note: install Node.js and npm for the browser tests' accessibility checks (axe-core)"; fi
+
 # Debian packages the browser tests and benchmarks drive: Chromium (Playwright) and wrk.
 system-deps:
 	@if command -v chromium >/dev/null && command -v wrk >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null && command -v pg_restore >/dev/null && command -v psql >/dev/null; then :; \
@@ -32,10 +39,11 @@ demo-data: install
 	$(BIN)/dailypapers vectors export
 	$(BIN)/dailypapers vectors import $(SAMPLE)/vectors.f16.npy --ids $(SAMPLE)/vectors.ids.txt
 
+# Links in feeds and emails name base_url: the address served, unless DAILYPAPERS_BASE_URL is set.
 demo: demo-data
-	$(BIN)/dailypapers serve --host $(HOST) --port $(PORT)
+	DAILYPAPERS_BASE_URL="$${DAILYPAPERS_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/dailypapers serve --host $(HOST) --port $(PORT)
 
-test: install system-deps
+test: install system-deps $(NODE_STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=90 --durations=15
 
 test-fast: install
@@ -65,4 +73,4 @@ bench: install system-deps
 	$(BIN)/python bench/import.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -32,16 +32,25 @@ EMAIL_CHANGE_LIFETIME = timedelta(hours=24)
 MAX_TOKEN_CHARS = 4_096
 
 
-class InvalidToken(InvalidRequest):
-    """The token is malformed, forged, for another purpose, or expired."""
-
-
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     purpose: str
     nonce: str
     expires_at: datetime | None
     data: dict[str, Any]
+
+
+class InvalidToken(InvalidRequest):
+    """The token is malformed, forged, for another purpose, or expired.
+
+    `claims` is set when the token was genuine but can no longer be used (expired, already used),
+    so the page that refuses it can say what it was for and offer a fresh one. Nothing may be
+    granted on their strength.
+    """
+
+    def __init__(self, message: str, *, claims: TokenClaims | None = None) -> None:
+        super().__init__(message)
+        self.claims = claims
 
 
 def new_nonce() -> str:
@@ -99,9 +108,10 @@ def read_token(secret: str, purpose: str, token: str, *, now: datetime) -> Token
         raise InvalidToken("this link or token is not meant for this")
     expires = body.get("e")
     expires_at = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None
+    claims = TokenClaims(purpose, str(body.get("n", "")), expires_at, body["d"])
     if expires_at is not None and now >= expires_at:
-        raise InvalidToken("this link has expired; ask for a new one")
-    return TokenClaims(purpose, str(body.get("n", "")), expires_at, body["d"])
+        raise InvalidToken("this link has expired; ask for a new one", claims=claims)
+    return claims
 
 
 def digest(value: str) -> str:

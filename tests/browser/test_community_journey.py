@@ -98,7 +98,7 @@ def test_sign_in_upvote_submit_comment_and_sign_out(
     page.screenshot(path=str(artifacts / f"23-submit-{scheme}.png"))
     page.get_by_role("button", name="Submit").last.click()
     page.wait_for_url(re.compile(f"/papers/{re.escape(SUBMISSIONS[scheme])}$"))
-    assert "submitted by" in page.locator(".paper-head").inner_text()
+    assert "submitted by" in page.locator(".paper-side").inner_text()
 
     page.get_by_label("Add a comment").fill("Nice result, **worth** reading. <script>x</script>")
     page.get_by_role("button", name="Post comment").click()

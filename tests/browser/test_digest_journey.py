@@ -55,7 +55,7 @@ def test_subscribe_confirm_view_and_unsubscribe_in_chromium(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(server.url + "/")
-    page.get_by_label("Get trending papers in your email inbox!").fill(email)
+    page.get_by_label("Your email, for the digest").fill(email)
     page.get_by_label("How often").select_option("weekly")
     page.get_by_role("button", name="Subscribe").click()
     page.get_by_role("heading", name="Check your inbox").wait_for()

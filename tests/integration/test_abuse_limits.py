@@ -64,7 +64,7 @@ def http(limited: LiveServer) -> Iterator[httpx.Client]:
         yield client
 
 
-def _assert_refused(response: httpx.Response, *, json: bool) -> None:
+def _assert_refused(response: httpx.Response, *, json: bool, feed: bool = False) -> None:
     assert response.status_code == 429, response.text[:300]
     retry_after = int(response.headers["retry-after"])
     assert 1 <= retry_after <= 60 // API_PER_MINUTE * SEMANTIC_COST
@@ -75,6 +75,9 @@ def _assert_refused(response: httpx.Response, *, json: bool) -> None:
         error = ErrorBody.model_validate(response.json()).error
         assert error.code == "too_many_requests"
         assert "try again in" in error.message
+    elif feed:  # a feed reader shows neither a page nor JSON (#16)
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
+        assert response.text.startswith("Too many requests from your address")
     else:
         assert response.headers["content-type"].startswith("text/html")
         assert "Too many requests from your address" in response.text
@@ -88,8 +91,8 @@ def test_past_its_limit_one_client_gets_429_with_retry_after_and_others_carry_on
     for _ in range(API_PER_MINUTE):
         assert http.get("/api/daily_papers", params={"limit": 1}, headers=flooder).is_success
     _assert_refused(http.get(f"/api/papers/{HOSTILE_ID}", headers=flooder), json=True)
-    # The feeds share the API's bucket; their refusal is the HTML error page.
-    _assert_refused(http.get("/feeds/daily.rss", headers=flooder), json=False)
+    # The feeds share the API's bucket; their refusal is plain text.
+    _assert_refused(http.get("/feeds/daily.rss", headers=flooder), json=False, feed=True)
     # Everyone else is served as before, and so are the flooder's ordinary pages and health.
     assert http.get(f"/api/papers/{HOSTILE_ID}", headers=bystander).status_code == 200
     assert http.get("/", headers=flooder).status_code == 200
@@ -109,7 +112,8 @@ def test_semantic_searches_cost_more_than_keyword_ones(http: httpx.Client) -> No
         page = http.get("/search", params={"q": "graph", "mode": "keyword"}, headers=keyword)
         assert page.status_code == 200
     _assert_refused(http.get("/search", params={"q": "graph"}, headers=keyword), json=False)
-    _assert_refused(http.get("/feeds/search.atom", params={"q": "x"}, headers=keyword), json=False)
+    refused = http.get("/feeds/search.atom", params={"q": "x"}, headers=keyword)
+    _assert_refused(refused, json=False, feed=True)
 
 
 def test_a_client_that_is_not_a_trusted_proxy_cannot_pick_its_address(

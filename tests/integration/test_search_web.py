@@ -20,26 +20,30 @@ with gzip.open(SAMPLE_ARXIV, "rt") as _handle:
 def test_an_exact_title_is_the_first_hit_with_highlights_count_and_time(http: httpx.Client) -> None:
     record = ARXIV[17]
     html = http.get("/search", params={"q": record["title"]}).text
-    first = re.search(r'<h2 id="t-1"><a href="([^"]+)">(.*?)</a>', html)
+    first = re.search(r'<h2 id="t-[^"]+"><a href="([^"]+)">(.*?)</a>', html)
     assert first is not None
     assert first[1] == f"/papers/{record['arxiv_id']}"
     assert "<mark>" in first[2]
-    assert re.search(r"[\d,]+ papers? match <q>.*</q> · (keyword|hybrid|semantic) · \d+ ms", html)
+    assert re.search(r"[\d,]+ papers? <span class=\"muted\">for</span> <q>.*</q></h1>", html)
+    assert re.search(r"(Keyword|Hybrid|Semantic) search · \d+ ms", html)
 
 
-def test_the_header_search_box_holds_the_words_typed_and_searches_them_again(
+def test_the_search_box_holds_the_words_typed_and_searches_them_again(
     http: httpx.Client,
 ) -> None:
     words = 'diffusion "image editing" ti:model -survey'
     html = http.get("/search", params={"q": words}).text
-    box = re.search(r'<input id="site-search"[^>]* value="([^"]*)"', html)
+    # One search box on the search page: its own, not the header's as well.
+    assert len(re.findall(r'<input [^>]*type="search"', html)) == 1
+    assert 'id="site-search"' not in html
+    box = re.search(r'<input id="q"[^>]* value="([^"]*)"', html)
     assert box is not None
     typed = box[1].replace("&#34;", '"').replace("&quot;", '"')
     assert typed == words, box[1]
     assert "Query(" not in html
     again = http.get("/search", params={"q": typed}).text
-    assert re.findall(r'<h2 id="t-\d+"><a href="/papers/([^"]+)">', again) == re.findall(
-        r'<h2 id="t-\d+"><a href="/papers/([^"]+)">', html
+    assert re.findall(r'<h2 id="t-[^"]+"><a href="/papers/([^"]+)">', again) == re.findall(
+        r'<h2 id="t-[^"]+"><a href="/papers/([^"]+)">', html
     )
     home = http.get("/").text
     assert re.search(r'<input id="site-search"[^>]* value=""', home)
@@ -49,7 +53,7 @@ def test_filters_live_in_the_url_and_narrow_before_ranking(http: httpx.Client) -
     category = ARXIV[0]["categories"][0]
     params = {"q": "model", "cat": category, "from": "2026-06-01", "sort": "date"}
     html = http.get("/search", params=params).text
-    ids = re.findall(r'<h2 id="t-\d+"><a href="/papers/([^"]+)">', html)
+    ids = re.findall(r'<h2 id="t-[^"]+"><a href="/papers/([^"]+)">', html)
     by_id = {r["arxiv_id"]: r for r in ARXIV}
     assert ids
     for arxiv_id in ids:
@@ -72,7 +76,7 @@ def test_the_page_draws_matches_per_month_as_svg(http: httpx.Client) -> None:
 def test_later_pages_continue_where_the_first_ended(http: httpx.Client) -> None:
     first = http.get("/search", params={"q": "learning"}).text
     second = http.get("/search", params={"q": "learning", "page": 2}).text
-    ids = re.compile(r'<h2 id="t-\d+"><a href="/papers/([^"]+)">')
+    ids = re.compile(r'<h2 id="t-[^"]+"><a href="/papers/([^"]+)">')
     assert set(ids.findall(first)).isdisjoint(ids.findall(second))
     assert 'rel="next" href="/search?page=2&amp;q=learning"' in first or "page=2" in first
 

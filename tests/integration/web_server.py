@@ -130,12 +130,19 @@ def build_services(data_dir: Path, database_url: str | None = None, **more: Any)
     return build(settings)
 
 
+def free_port() -> int:
+    """A loopback port free now, for a server whose base_url must name it before it starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
-def serve(services: Services, app: FastAPI | None = None) -> Iterator[LiveServer]:
-    """Run the app with uvicorn on 127.0.0.1 (a free port) until the block ends."""
+def serve(services: Services, app: FastAPI | None = None, port: int = 0) -> Iterator[LiveServer]:
+    """Run the app with uvicorn on 127.0.0.1 (`port`, or a free one) until the block ends."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app or create_app(services),

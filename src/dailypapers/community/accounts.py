@@ -138,8 +138,22 @@ def read_sign_in_link(db: Database, secret: str, token: str, *, now: datetime) -
     claims, link = _claims(secret, token, now)
     with db.read() as conn:
         if store_users.is_token_used(conn, claims.nonce):
-            raise tokens.InvalidToken("this link was already used; ask for a new one")
+            raise tokens.InvalidToken(
+                "this link was already used; ask for a new one", claims=claims
+            )
     return link
+
+
+def find_refused_sign_in(exc: tokens.InvalidToken) -> SignInLink | None:
+    """What a genuine sign-in link that was refused (expired, used) was for, to offer a fresh
+    one to the same address; None when the link was not genuine. Never signs anyone in."""
+    claims = exc.claims
+    if claims is None or claims.purpose != tokens.SIGN_IN:
+        return None
+    email, next_path = claims.data.get("email"), claims.data.get("next")
+    if not isinstance(email, str):
+        return None
+    return SignInLink(email, local_path(next_path if isinstance(next_path, str) else None))
 
 
 def complete_sign_in(
@@ -154,7 +168,9 @@ def complete_sign_in(
         if not store_users.mark_token_used(
             conn, claims.nonce, tokens.SIGN_IN, now, claims.expires_at
         ):
-            raise tokens.InvalidToken("this link was already used; ask for a new one")
+            raise tokens.InvalidToken(
+                "this link was already used; ask for a new one", claims=claims
+            )
         account = store_users.find_user_by_email(conn, link.email)
         if account is None:
             account = store_users.ensure_user(conn, link.email, _free_username(conn), now)
@@ -259,7 +275,7 @@ def confirm_email_change(db: Database, secret: str, token: str, *, now: datetime
         if not store_users.mark_token_used(
             conn, claims.nonce, tokens.EMAIL_CHANGE, now, claims.expires_at
         ):
-            raise tokens.InvalidToken("this link was already used")
+            raise tokens.InvalidToken("this link was already used", claims=claims)
         account = store_users.get_user(conn, user_id)
         if account.deleted_at is not None or account.is_suspended:
             raise PermissionDenied("this account can no longer change its address")

@@ -81,6 +81,16 @@ def confirm_token(secret: str, subscriber: Subscriber, *, expires_at: datetime) 
     return tokens.sign_token(secret, CONFIRM, data, expires_at=expires_at)
 
 
+def find_refused_confirm_address(exc: InvalidToken) -> str | None:
+    """The address a genuine opt-in link that was refused (expired) was sent to, to offer a fresh
+    one; None when the link was not genuine. Confirms nothing."""
+    claims = exc.claims
+    if claims is None or claims.purpose != CONFIRM:
+        return None
+    email = claims.data.get("e")
+    return email if isinstance(email, str) else None
+
+
 def read_subscriber_id(secret: str, purpose: str, token: str, *, now: datetime) -> tuple[int, int]:
     """(subscriber id, token version) of a genuine long-lived link; InvalidToken otherwise."""
     claims = tokens.read_token(secret, purpose, token, now=now)

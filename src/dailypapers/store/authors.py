@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
 from dailypapers.domain import Paper
+from dailypapers.store.aggregates import as_utc
 from dailypapers.store.listings import paper_from_row, paper_select
 from dailypapers.store.schema import authors, paper_authors, papers
 
@@ -57,3 +59,20 @@ def count_author_papers(conn: Connection, name_key: str) -> int:
             .where(papers.c.arxiv_id.in_(_author_paper_ids(name_key)), papers.c.hidden.is_(False))
         ).scalar_one()
     )
+
+
+def count_author_papers_per_month(conn: Connection, name_key: str) -> list[tuple[str, int]]:
+    """("YYYY-MM", visible papers published that month) for the author, oldest first.
+
+    Papers without a publication date are left out. Months are counted here rather than in SQL
+    because SQLite and PostgreSQL name the month of a timestamp differently.
+    """
+    dates = conn.execute(
+        select(papers.c.published_at).where(
+            papers.c.arxiv_id.in_(_author_paper_ids(name_key)),
+            papers.c.hidden.is_(False),
+            papers.c.published_at.is_not(None),
+        )
+    ).scalars()
+    months = Counter(f"{at.year:04d}-{at.month:02d}" for at in map(as_utc, dates))
+    return sorted(months.items())

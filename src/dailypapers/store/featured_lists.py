@@ -88,6 +88,22 @@ def count_featured(
     return int(conn.execute(_FEATURED_COUNT[bool(submitter)], params).scalar_one())
 
 
+_FEATURED_PER_DAY = (
+    select(featured.c.featured_on, func.count().label("n"))
+    .select_from(featured.join(papers, papers.c.arxiv_id == featured.c.arxiv_id))
+    .where(_visible_featured(False))
+    .group_by(featured.c.featured_on)
+    .order_by(featured.c.featured_on)
+)
+
+
+def count_featured_per_day(conn: Connection, start: date, end: date) -> list[tuple[date, int]]:
+    """(day, visible featured papers) for each day in [start, end] with any, oldest first."""
+    rows = conn.execute(_FEATURED_PER_DAY, _range_params(start, end, None))
+    counts = ((as_date(day), int(n)) for day, n in rows)
+    return [(day, n) for day, n in counts if day is not None]
+
+
 def _neighbour_select(where: ColumnElement[bool], order: Any) -> Select[Any]:
     return (
         select(featured.c.featured_on)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, select
 
 from dailypapers.domain import Paper, VoteState
+from dailypapers.store.aggregates import as_utc
 from dailypapers.store.listings import paper_from_row, paper_select
 from dailypapers.store.schema import featured, papers, votes
 from dailypapers.store.upserts import insert_for
@@ -37,6 +38,16 @@ def remove_vote(conn: Connection, user_id: int, arxiv_id: str) -> bool:
 
 def count_local_votes(conn: Connection, arxiv_id: str) -> int:
     return int(conn.execute(select(func.count()).where(votes.c.arxiv_id == arxiv_id)).scalar_one())
+
+
+def list_vote_times(conn: Connection, arxiv_id: str) -> list[datetime]:
+    """When each of this hub's votes on the paper was cast, oldest first (UTC)."""
+    rows = conn.execute(
+        select(votes.c.created_at)
+        .where(votes.c.arxiv_id == arxiv_id)
+        .order_by(votes.c.created_at, votes.c.user_id)
+    )
+    return [as_utc(created_at) for created_at in rows.scalars()]
 
 
 def vote_state(conn: Connection, user_id: int | None, arxiv_id: str) -> VoteState:

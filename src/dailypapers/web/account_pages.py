@@ -38,7 +38,9 @@ from dailypapers.web.viewer import (
     sign_in_first,
 )
 
-Token = Annotated[str, Query(max_length=4_096)]
+# No max_length: tokens.read_token refuses a token past MAX_TOKEN_CHARS before decoding it,
+# and the refusal is the page that offers a fresh link (web/link_pages.py), not a bare 400.
+Token = Annotated[str, Query()]
 
 
 def _page(state: AppState, template: str, status: int = 200, **context: object) -> Response:

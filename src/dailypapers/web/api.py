@@ -17,7 +17,7 @@ from dailypapers.web.api_models import (
     WEEK_PATTERN,
 )
 from dailypapers.web.deps import State, utc_now, with_query
-from dailypapers.web.hf_json import daily_entry, paper_object
+from dailypapers.web.hf_json import arxiv_repos, daily_entry, paper_object
 from dailypapers.web.middleware.caching import (
     LIST_MAX_AGE_SECONDS,
     PAPER_MAX_AGE_SECONDS,
@@ -145,6 +145,19 @@ async def api_paper(request: Request, state: State, arxiv_id: str) -> Response:
     def make() -> Response:
         paper = catalog.paper(state.services.db, arxiv_id)
         body = _json(paper_object(paper, state.services.site.base_url))
+        return cached(request, body, "application/json", max_age=PAPER_MAX_AGE_SECONDS)
+
+    return await point_read(state.services.db, make)
+
+
+async def api_arxiv_repos(request: Request, state: State, arxiv_id: str) -> Response:
+    """What cites the paper, like huggingface.co/api/arxiv/{id}/repos: no models, datasets or
+    Spaces (this hub hosts none), and the paper's code repository and project page where known.
+    404 when this hub does not have the paper."""
+
+    def make() -> Response:
+        paper = catalog.paper(state.services.db, arxiv_id)
+        body = _json(arxiv_repos(paper))
         return cached(request, body, "application/json", max_age=PAPER_MAX_AGE_SECONDS)
 
     return await point_read(state.services.db, make)

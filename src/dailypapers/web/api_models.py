@@ -74,6 +74,16 @@ class HfSimilarEntry(HfDailyEntry):
     similarity: float = Field(description="Cosine similarity of the two papers' vectors.")
 
 
+class HfArxivRepos(_Model):
+    """What cites a paper (Hugging Face's /api/arxiv/{id}/repos), plus its links."""
+
+    models: list[dict[str, Any]] = Field(description="Always empty: this hub hosts no models.")
+    datasets: list[dict[str, Any]] = Field(description="Always empty: no datasets here.")
+    spaces: list[dict[str, Any]] = Field(description="Always empty: no Spaces here.")
+    github_repo: str | None = Field(description="The paper's code repository, if known.")
+    project_page: str | None = Field(description="The paper's project page, if known.")
+
+
 class ErrorDetail(_Model):
     code: str = Field(description="bad_request, not_found, internal_error, ...")
     message: str
@@ -119,13 +129,25 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 TOKEN_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorBody, "description": "No API token, or an unknown or revoked one."},
 }
-# Feeds and the markdown form are not JSON: their errors are the site's HTML error page.
+# The markdown form is not JSON: its errors are the site's HTML error page.
 _HTML_ERROR = {"text/html": {"schema": {"type": "string"}}}
 HTML_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"content": _HTML_ERROR, "description": "A malformed parameter."},
     404: {"content": _HTML_ERROR, "description": "Unknown paper, author or feed."},
     429: {"content": _HTML_ERROR, "description": TOO_MANY["description"], "headers": _RETRY_AFTER},
     503: {"content": _HTML_ERROR, "description": UNAVAILABLE["description"]},
+}
+# Feeds' errors are one line of plain text: a feed reader shows neither a page nor JSON.
+_TEXT_ERROR = {"text/plain": {"schema": {"type": "string"}}}
+TEXT_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"content": _TEXT_ERROR, "description": "A malformed parameter."},
+    404: {"content": _TEXT_ERROR, "description": "Unknown author or feed."},
+    429: {"content": _TEXT_ERROR, "description": TOO_MANY["description"], "headers": _RETRY_AFTER},
+    503: {
+        "content": _TEXT_ERROR,
+        "description": "The store is unavailable; try again later (see Retry-After).",
+        "headers": _RETRY_AFTER,
+    },
 }
 
 
@@ -141,6 +163,7 @@ def paper_links(arxiv_id: str, *, get: bool = True) -> dict[str, object]:
     targets = {
         "Similar": "similarPapers",
         "Markdown": "paperMarkdown",
+        "Repos": "arxivRepos",
         "Upvote": "upvotePaper",
         "Unvote": "unvotePaper",
     }

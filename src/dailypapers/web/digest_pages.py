@@ -29,6 +29,7 @@ from dailypapers.mail import Mailer
 from dailypapers.web.deps import AppState, State, render_html, utc_now
 from dailypapers.web.forms import Form
 from dailypapers.web.middleware.limits import client_ip
+from dailypapers.web.middleware.security import EMAIL_VIEW_POLICY
 from dailypapers.web.viewer import (
     SignedIn,
     Viewer,
@@ -38,10 +39,14 @@ from dailypapers.web.viewer import (
     set_anon_cookie,
 )
 
-Token = Annotated[str, Query(max_length=4_096)]
+# No max_length: tokens.read_token refuses a token past MAX_TOKEN_CHARS before decoding it,
+# and the refusal is the page that offers a fresh link (web/link_pages.py), not a bare 400.
+Token = Annotated[str, Query()]
 
 
 def _page(state: AppState, template: str, status: int = 200, **context: object) -> Response:
+    """A digest page: the footer's subscribe form is left out, these pages answer it."""
+    context.setdefault("subscribe_form", False)
     response = HTMLResponse(render_html(state, template, **context), status_code=status)
     response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds a bearer token
     return personal(response)
@@ -244,4 +249,5 @@ def _digest_html(state: AppState, subscriber: Subscriber, day: date) -> Response
     html = render_page_html(state.secret, state.services.digest, subscriber, period, items)
     response = HTMLResponse(html)
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = EMAIL_VIEW_POLICY
     return personal(response)

@@ -1,5 +1,7 @@
-"""The one error mapper: service errors and HTTP errors become an HTML page or, under /api/,
-JSON {"error": {"code", "message"}}. A 500 says nothing about what went wrong inside.
+"""The one error mapper: service errors and HTTP errors become an HTML page, JSON
+{"error": {"code", "message"}} under /api/, or plain text under /feeds/ (a feed reader shows
+neither a page nor JSON). A refused emailed link gets its own page, with the way to a fresh one.
+A 500 says nothing about what went wrong inside.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match, Route
 
@@ -26,7 +28,9 @@ from dailypapers.errors import (
     StoreUnavailable,
 )
 from dailypapers.logs import REQUEST_ID
+from dailypapers.tokens import InvalidToken
 from dailypapers.web.deps import AppState
+from dailypapers.web.link_pages import has_link_page, invalid_link_page
 from dailypapers.web.middleware.request_context import REQUEST_ID_HEADER, SCOPE_KEY
 from dailypapers.web.middleware.security import SECURITY_HEADERS
 from dailypapers.web.viewer import referer_path, sign_in_first
@@ -38,6 +42,10 @@ _CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 500: 
 _STORE_DOWN = "The database is unavailable for a moment (restarting or busy); try again shortly."
 # Message for a 500: the same whatever failed, so nothing about the inside leaks.
 _INTERNAL = "Something went wrong on our side. It has been logged; please try again later."
+_FEEDS = "/feeds/"
+# Retry-After on a feed's 503 that names no time of its own (seconds): a feed reader that polls
+# hourly would otherwise take the outage for its next hour.
+FEED_RETRY_AFTER_SECONDS = 60
 
 
 # The status each service error maps to; forms that re-render themselves use it too.
@@ -61,6 +69,10 @@ def status_for(exc: DailyPapersError) -> int:
 def error_response(request: Request, status: int, message: str) -> Response:
     code = _CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
     headers = {"Cache-Control": "no-store"}
+    if request.url.path.startswith(_FEEDS):
+        if status == 503:
+            headers["Retry-After"] = str(FEED_RETRY_AFTER_SECONDS)
+        return PlainTextResponse(message + "\n", status_code=status, headers=headers)
     if request.url.path.startswith("/api/") or _wants_json(request):
         body = {"error": {"code": code, "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
@@ -91,6 +103,12 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
         return sign_in_first(
             request, request.url.path if request.method == "GET" else referer_path(request)
         )
+    if (
+        isinstance(exc, InvalidToken)
+        and has_link_page(request.url.path)
+        and not _wants_json(request)
+    ):
+        return invalid_link_page(request, exc)
     status = status_for(exc)
     if status >= 500:
         if status == 500:

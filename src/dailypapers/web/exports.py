@@ -14,6 +14,11 @@ from dailypapers.domain import Paper
 _KEY_WORD = re.compile(r"[a-z0-9]+")
 _SKIP_TITLE_WORDS = frozenset({"a", "an", "the", "on", "of", "in", "for", "to", "and", "with"})
 _NEW_STYLE_YEAR = re.compile(r"^(\d{2})\d{2}\.")
+# What a markdown renderer would turn from text into markup: the start of an HTML tag, comment
+# or autolink (`<` then a letter, `/`, `!` or `?`), a character reference (`&amp;`, `&#60;`) and
+# the `[` of an inline link or image. A backslash makes each one literal (CommonMark §2.4) and
+# leaves the rest of the text as written, `a < b` and `A & B` included.
+_MARKUP = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)|\[(?=[^\]]*\]\()")
 
 
 def abs_url(arxiv_id: str) -> str:
@@ -75,10 +80,14 @@ def render_bibtex_list(papers: Iterable[Paper]) -> str:
 
 
 def render_markdown(paper: Paper, *, page_url: str) -> str:
-    """The paper as markdown: title, authors, links, dates and the abstract."""
-    lines = [f"# {paper.title}", ""]
+    """The paper as markdown: title, authors, links, dates and the abstract.
+
+    The paper's own text stays text: markup in a title, author or abstract is escaped so that
+    a renderer shows it rather than running it.
+    """
+    lines = [f"# {_inert(paper.title)}", ""]
     if paper.authors:
-        lines += [f"**Authors:** {', '.join(paper.authors)}", ""]
+        lines += [f"**Authors:** {_inert(', '.join(paper.authors))}", ""]
     facts = [f"- arXiv: [{paper.arxiv_id}]({abs_url(paper.arxiv_id)})"]
     facts.append(f"- PDF: {pdf_url(paper.arxiv_id)}")
     if paper.published_at is not None:
@@ -95,8 +104,12 @@ def render_markdown(paper: Paper, *, page_url: str) -> str:
     if paper.is_withdrawn:
         facts.append("- Withdrawn by its authors")
     facts.append(f"- Page: {page_url}")
-    lines += [*facts, "", "## Abstract", "", paper.abstract, ""]
+    lines += [*facts, "", "## Abstract", "", _inert(paper.abstract), ""]
     return "\n".join(lines)
+
+
+def _inert(text: str) -> str:
+    return _MARKUP.sub(lambda match: "\\" + match[0], text)
 
 
 def _ascii_words(text: str) -> list[str]:

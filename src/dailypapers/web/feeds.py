@@ -12,7 +12,7 @@ from dailypapers.domain import Paper
 from dailypapers.errors import InvalidRequest
 from dailypapers.search import search_papers
 from dailypapers.search.query import query_from_params
-from dailypapers.web.api_models import HTML_ERROR_RESPONSES
+from dailypapers.web.api_models import TEXT_ERROR_RESPONSES
 from dailypapers.web.deps import State, author_url, utc_now, with_query
 from dailypapers.web.middleware.caching import FEED_MAX_AGE_SECONDS, cached
 from dailypapers.web.syndication import FeedInfo, feed_updated, render_atom, render_rss
@@ -29,7 +29,7 @@ FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"application/rss+xml": {}, "application/atom+xml": {}},
         "description": "A feed",
     },
-    **HTML_ERROR_RESPONSES,
+    **TEXT_ERROR_RESPONSES,
 }
 
 

@@ -96,3 +96,16 @@ def daily_entry(paper: Paper, base_url: str) -> dict[str, Any]:
         "githubRepo": paper.code_url,
         "projectPage": paper.project_url,
     }
+
+
+def arxiv_repos(paper: Paper) -> dict[str, Any]:
+    """The body of /api/arxiv/{id}/repos: the Hub's models, datasets and Spaces that cite the
+    paper (none here: this hub hosts no repos), plus the paper's code repository and project
+    page under the paper object's names, which Hugging Face itself does not send here."""
+    return {
+        "models": [],
+        "datasets": [],
+        "spaces": [],
+        "githubRepo": paper.code_url,
+        "projectPage": paper.project_url,
+    }

@@ -14,8 +14,9 @@ from dailypapers.community.votes import upvoted_among
 from dailypapers.domain import Paper
 from dailypapers.domain.periods import Period, day_period, parse_day, parse_month, parse_week
 from dailypapers.search import search_papers
+from dailypapers.search.query import Query as SearchQuery
 from dailypapers.search.query import query_from_params
-from dailypapers.web.charts import month_chart
+from dailypapers.web.charts import BarChart, day_chart, month_chart, sparkline
 from dailypapers.web.deps import (
     State,
     author_url,
@@ -75,6 +76,14 @@ async def _list_response(
     return personal(Response(made.body, media_type=made.media_type, headers=made.headers))
 
 
+def _day_chart(state: State, listing: catalog.FeaturedList) -> BarChart | None:
+    """Papers per day, for a week or a month with papers (a day is one bar: no chart)."""
+    period = listing.period
+    if period is None or period.kind == "day" or not listing.papers:
+        return None
+    return day_chart(catalog.featured_per_day(state.services.db, period))
+
+
 async def _featured_page(
     request: Request, state: State, viewer: Viewer | None, period: Period | None, p: int, fmt: str
 ) -> Response:
@@ -88,6 +97,7 @@ async def _featured_page(
             state,
             "featured.html",
             listing=listing,
+            day_chart=_day_chart(state, listing),
             requested=period,
             harvest_driven=state.services.harvest.feature_rules.rule != "none",
             nav=listing.period.kind if listing.period else "day",
@@ -176,6 +186,9 @@ def paper_page(
         "paper.html",
         paper=view.paper,
         view=view,
+        upvote_chart=sparkline(
+            catalog.upvote_history(state.services.db, view.paper), now=utc_now()
+        ),
         viewer=viewer,
         upvoted={view.paper.arxiv_id} if view.upvoted else frozenset(),
         bibtex=render_bibtex_list([view.paper]),
@@ -205,6 +218,10 @@ def author_page(
         state,
         "author.html",
         result=result,
+        month_chart=month_chart(
+            catalog.author_papers_per_month(state.services.db, result.name),
+            title="Papers per month",
+        ),
         feeds=[(f"{result.name} (RSS)", feed + ".rss"), (f"{result.name} (Atom)", feed + ".atom")],
         **_viewer_context(state, viewer, result.papers),
     )
@@ -247,6 +264,20 @@ async def trending_page(
     return await _list_response(request, state, viewer, format, make)
 
 
+def mode_note(query: SearchQuery, ran: str) -> str | None:
+    """Why the search ran in another mode than the menu asked for; None when it did not."""
+    if ran == query.mode:
+        return None
+    if query.sort != "relevance":
+        order = "newest first" if query.sort == "date" else "by upvotes"
+        return f"sorted {order}, so matched by keyword"
+    if query.is_browse:
+        return "no words to match, so the newest papers that pass the filters"
+    if not query.semantic_text:
+        return "ti:, au:, abs:, cat: and id: match by field, which keyword search does"
+    return "semantic search is not set up on this hub yet (no paper vectors), so keyword only"
+
+
 def search_page(
     request: Request,
     state: State,
@@ -274,6 +305,7 @@ def search_page(
         search_words=query.text,
         filters=filters,
         chart=month_chart(result.months) if result else None,
+        mode_note=mode_note(query, result.mode) if result else None,
         feeds=[
             ("This search (RSS)", with_query("/feeds/search.rss", **filters)),
             ("This search (Atom)", with_query("/feeds/search.atom", **filters)),

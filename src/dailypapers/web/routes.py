@@ -28,6 +28,7 @@ from dailypapers.web.api_models import (
     UNAVAILABLE,
     ErrorBody,
     Health,
+    HfArxivRepos,
     HfDailyEntry,
     HfPaper,
     HfSearchEntry,
@@ -124,6 +125,14 @@ def api_routes() -> list[APIRouter]:
         summary="One paper",
         operation_id="getPaper",
         responses={200: {"links": paper_links("$response.body#/id", get=False)}},
+    )
+    api_router.add_api_route(
+        "/arxiv/{arxiv_id:path}/repos",
+        api.api_arxiv_repos,
+        methods=["GET"],
+        response_model=HfArxivRepos,
+        summary="What cites a paper, and its code and project links",
+        operation_id="arxivRepos",
     )
     # The markdown twin is part of HF's API surface (read_paper), so it is documented.
     pages_markdown_router = APIRouter(tags=["papers"])

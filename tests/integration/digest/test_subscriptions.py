@@ -40,6 +40,13 @@ def test_every_page_offers_the_subscribe_form(client: TestClient) -> None:
         assert 'action="/digest/subscribe"' in html
 
 
+def test_the_subscribe_pages_do_not_repeat_the_footer_form(client: TestClient) -> None:
+    """The "check your inbox" page is the answer to the footer form: it must not offer it again."""
+    html = _subscribe(client, "repeat@example.org")
+    assert "Check your inbox" in html
+    assert 'id="digest-email"' not in html
+
+
 def test_opt_in_needs_the_confirm_button_and_records_consent(
     client: TestClient, services: Services, sink: ScriptedSink
 ) -> None:

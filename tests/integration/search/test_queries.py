@@ -18,6 +18,7 @@ from dailypapers.search import (
     search_papers,
     service,
 )
+from dailypapers.search.service import open_for_search
 from dailypapers.store import Database
 from dailypapers.store.schema import users, votes
 from tests.integration.search.checks import (
@@ -233,3 +234,25 @@ def _vote(db: Database, arxiv_id: str, voters: int) -> None:
                 insert(users).values(username=f"voter{n}", created_at=at).returning(users.c.id)
             ).scalar_one()
             conn.execute(insert(votes).values(user_id=user_id, arxiv_id=arxiv_id, created_at=at))
+
+
+def test_a_pasted_paragraph_marks_its_content_words_not_its_stop_words(
+    searchable: Searchable,
+) -> None:
+    db, index = searchable
+    papers = [h.paper for h in search_papers(db, index, parse_query("diffusion image")).hits]
+    assert papers
+    keyword = open_for_search(db, index).keyword
+    words = "We study diffusion models with guidance in the setting of the image generation task"
+    snippets = keyword.snippets_for(parse_query(words), [(p.title, p.abstract) for p in papers])
+    marked = {
+        snippet.text[start:end].lower()
+        for pair in snippets
+        for snippet in pair
+        for start, end in snippet.highlights
+    }
+    assert {"diffusion", "image"} <= marked, marked
+    assert not marked & {"with", "in", "the", "of", "we"}, marked
+    # A query of stop words alone still marks them: there is nothing else to show.
+    alone = keyword.snippets_for(parse_query("the"), [(p.title, p.abstract) for p in papers])
+    assert any(snippet.highlights for pair in alone for snippet in pair)

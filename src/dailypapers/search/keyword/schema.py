@@ -69,6 +69,10 @@ def _analyzers() -> dict[str, TextAnalyzer]:
 
 
 ANALYZERS = _analyzers()
+# The stop words as the text fields index them ("was" -> "wa", "using" -> "use"), and as typed.
+STOP_TERMS = STOP_WORDS | frozenset(
+    term for word in STOP_WORDS for term in ANALYZERS["dp_text"].analyze(word)
+)
 FIELD_ANALYZER = {
     "title": "dp_text",
     "abstract": "dp_text",

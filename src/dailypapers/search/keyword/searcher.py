@@ -19,6 +19,7 @@ from dailypapers.search.keyword.schema import (
     FIELD_ANALYZER,
     FIELD_NAMES,
     SCHEMA,
+    STOP_TERMS,
     STOP_WORDS,
     TITLE_PHRASE_BOOST,
     CorruptIndex,
@@ -228,11 +229,15 @@ class KeywordSearcher:
         if last is not None and last[0] == query:
             return last[1]
         terms: dict[str, dict[str, float]] = {"title": {}, "abstract": {}}
-        for clause in query.wanted:
+        wanted = [(clause, ANALYZERS["dp_text"].analyze(clause.text)) for clause in query.wanted]
+        # A pasted paragraph's "with", "in" and "the" would be marked in every abstract and hide
+        # the words that matter: stop words are marked only in a query made of nothing else.
+        content = {t for _, tokens in wanted for t in tokens if t not in STOP_TERMS}
+        for clause, tokens in wanted:
             fields = {None: ("title", "abstract"), "ti": ("title",), "abs": ("abstract",)}
             for name in fields.get(clause.field, ()):
-                for token in ANALYZERS["dp_text"].analyze(clause.text):
-                    if token not in terms[name]:
+                for token in tokens:
+                    if token not in terms[name] and (token in content or not content):
                         frequency = int(self._searcher.doc_freq(name, token))
                         if frequency:  # as tantivy's snippets: rarer words weigh more
                             terms[name][token] = 1.0 / (1.0 + frequency)

@@ -13,8 +13,9 @@ times the limit, which still bounds what one address can cost the server.
   only for a trusted proxy, so a direct client cannot claim another address.
 - IPv6 clients are limited per /64 (one host usually owns a whole /64).
 - A search costs more when it embeds the query (semantic or hybrid, with words).
-- Over the limit: 429 with Retry-After, a JSON error under /api/ and the HTML error page
-  elsewhere; the handler never runs, so a flood costs a dictionary lookup per request.
+- Over the limit: 429 with Retry-After, a JSON error under /api/, plain text under /feeds/ and
+  the HTML error page elsewhere (web/errors.py's error_response picks); the handler never runs,
+  so a flood costs a dictionary lookup per request.
 """
 
 from __future__ import annotations

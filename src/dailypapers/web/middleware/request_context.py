@@ -3,7 +3,9 @@
 - Behind a reverse proxy the app sees the proxy's address. X-Forwarded-For and
   X-Forwarded-Proto are believed only from `trusted_proxies` (as uvicorn's proxy_headers does
   it), so `request.client.host` is the real client and `request.url.scheme` is https behind TLS
-  termination, while a client talking to the app directly cannot claim another address.
+  termination, while a client talking to the app directly cannot claim another address. Such a
+  proxy's X-Forwarded-Host is kept in the scope (FORWARDED_HOST_KEY) for /status to compare
+  with base_url; nothing else reads it.
 - Every request gets an id: the trusted proxy's X-Request-ID when it sends a sane one, else a
   fresh one. It is returned in the X-Request-ID response header and attached to every log
   record written while the request runs (dailypapers.logs.REQUEST_ID).
@@ -30,6 +32,8 @@ REQUEST_ID_HEADER = b"x-request-id"
 # Where the request id waits in the ASGI scope for a 500: Starlette's ServerErrorMiddleware sends
 # that response outside this middleware, after REQUEST_ID has been reset.
 SCOPE_KEY = "dailypapers.request_id"
+# Where a trusted proxy's X-Forwarded-Host waits in the ASGI scope: the host people asked for.
+FORWARDED_HOST_KEY = "dailypapers.forwarded_host"
 # An incoming id is kept only if it looks like one: nginx's $request_id is 32 hex digits.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -94,6 +98,11 @@ class RequestContext:
             elif name == REQUEST_ID_HEADER:
                 text = value.decode("latin-1").strip()
                 request_id = text if _SANE_REQUEST_ID.fullmatch(text) else None
+            elif name == b"x-forwarded-host":
+                # The first entry is the host the client asked the outermost proxy for.
+                forwarded_host = value.decode("latin-1").split(",")[0].strip()
+                if forwarded_host:
+                    scope[FORWARDED_HOST_KEY] = forwarded_host
         if proto in ("http", "https"):
             scope["scheme"] = proto
         # The nearest hop that is not a trusted proxy is the client; earlier entries are

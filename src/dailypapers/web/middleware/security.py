@@ -1,8 +1,10 @@
 """Security headers on every response: a strict Content-Security-Policy and its friends.
 
-SecurityHeaders adds them to whatever the app answers. A 500 is the one response that does not
-pass through the middleware (Starlette's ServerErrorMiddleware sends it from outside every
-middleware), so the error mapper adds SECURITY_HEADERS to it itself (web/errors.py).
+SecurityHeaders adds them to whatever the app answers, except a header the response sets itself
+(the token pages' "Referrer-Policy: no-referrer": a second, laxer one would win). A 500 is the
+one response that does not pass through the middleware (Starlette's ServerErrorMiddleware sends
+it from outside every middleware), so the error mapper adds SECURITY_HEADERS to it itself
+(web/errors.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# The email as sent, shown in the browser (/digest/view): mail clients need inline style
+# attributes, so that page allows them; scripts stay as locked down as everywhere else.
+EMAIL_VIEW_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
@@ -34,7 +41,12 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = [
+                    *headers,
+                    *(header for header in SECURITY_HEADERS if header[0] not in present),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

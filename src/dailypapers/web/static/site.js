@@ -37,6 +37,8 @@ document.addEventListener("DOMContentLoaded", () => {
         button.setAttribute("aria-pressed", result.upvoted ? "true" : "false");
         button.title = result.upvoted ? "Remove your upvote" : "Upvote this paper";
         value.value = result.upvoted ? "0" : "1";
+        const label = button.querySelector(".label");
+        if (label) label.textContent = result.upvoted ? "Upvoted" : "Upvote";
       } catch (error) {
         form.submit();
       } finally {
