@@ -1,13 +1,16 @@
-"""Search quality on real papers: recall@10 and MRR@10 of keyword, dense and hybrid search on two
-dev sets, with the fusion tuned on one half and reported on the other.
+"""Search quality on real papers: keyword, dense and hybrid search on three dev sets, with one
+fusion tuned on the tune halves of all three together and reported on the other halves.
 
-- known-item titles: the query is a paper's title, the target that paper;
+- known-item titles: the query is a paper's title, the target that paper (recall@10, MRR@10);
 - long queries: two or three consecutive sentences of a paper's abstract, removed from the text
-  that paper is indexed (and embedded) with, the target that paper.
+  that paper is indexed (and embedded) with, the target that paper (recall@10, MRR@10);
+- research needs: 44 paragraph-length needs written by hand over a 3,093-paper corpus, graded
+  0/1/2 (bench/data/research_needs/, bench/README.md) (nDCG@10, recall@100).
 
 The corpus is the first --papers real papers of ../shared/data (both files, HF titles first), with
 the shared MiniLM vectors; the long-query targets are re-embedded without their removed sentences.
-Queries are embedded by the serving runtime (int8). Writes bench/results/search_quality.{json,md}.
+Queries are embedded by the serving runtime (int8). Writes bench/results/search_quality.{json,md}
+and exits 1 when a bar of issue #17 is missed (see BARS).
 
     python bench/search_quality.py [--shared ../shared] [--papers 30000] [--queries 400]
 """
@@ -18,6 +21,7 @@ import argparse
 import gzip
 import itertools
 import json
+import math
 import random
 import re
 import statistics
@@ -30,17 +34,20 @@ from typing import Any
 
 import numpy as np
 
+import research_needs as needs
 from dailypapers.config import Settings
 from dailypapers.ingest.importer import import_file
 from dailypapers.search import SearchIndex, catch_up, parse_query
 from dailypapers.search.embedder import MINILM_ID, OnnxEmbedder, model_dir
-from dailypapers.search.hybrid import Fusion, fuse
+from dailypapers.search.hybrid import DEFAULT_FUSION, Fusion, fuse
 from dailypapers.search.onnx_export import ensure_exported
 from dailypapers.search.paper_vectors import import_vectors, refresh_vectors
 from dailypapers.store import open_database
 from dailypapers.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
+DEEP = 100  # recall@100 on the research needs
+SERVED_MIN_SIMILARITY = Settings().search_min_similarity
 RESULTS = ROOT / "bench" / "results"
 K = 10
 POOL = 100
@@ -151,6 +158,18 @@ def main() -> None:
         name: [legs_of(opened, queries, q, t) for q, t in qs]
         for name, qs in (("title", titles), ("long", longs))
     }
+    # The research needs have their own corpus (bench/data/research_needs/corpus_ids.txt).
+    need_work = Path(tempfile.mkdtemp(prefix="dp-needs-"))
+    _, need_index, _ = needs.build(args.shared, needs.corpus_records(args.shared), need_work)
+    need_opened = need_index.searcher()
+    graded = graded_needs()
+    need_legs_by_split: dict[str, list[tuple[dict[str, Any], dict[str, int]]]] = {
+        "tune": [],
+        "report": [],
+    }
+    for need, grades in graded:
+        leg = need_legs(need_opened, queries, need["text"])
+        need_legs_by_split[need["split"]].append((leg, grades))
     grid = [
         Fusion("rrf", rrf_k=k, dense_weight=w)
         for k in (10, 30, 60)
@@ -158,17 +177,21 @@ def main() -> None:
     ]
     grid += [Fusion("convex", alpha=a) for a in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
     thresholds = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
-    best = max(
-        ((f, t) for f in grid for t in thresholds),
-        key=lambda ft: statistics.fmean(
-            score([hybrid_rank(leg, *ft) for leg in legs[name][0::2]])["mrr"] for name in legs
-        ),
-    )
+
+    def tune_score(ft: tuple[Fusion, float]) -> float:
+        """One number for all three sets' tune halves: no set gets its own fusion."""
+        parts = [score([hybrid_rank(leg, *ft) for leg in legs[name][0::2]])["mrr"] for name in legs]
+        tuned = need_legs_by_split["tune"]
+        parts.append(statistics.fmean(ndcg(need_ranking(leg, *ft), g) for leg, g in tuned))
+        return statistics.fmean(parts)
+
+    best = max(((f, t) for f in grid for t in thresholds), key=tune_score)
     report: dict[str, Any] = {
         "papers": len(records),
         "queries_per_set": args.queries,
         "tuned": {"fusion": asdict(best[0]), "min_similarity": best[1]},
         "held_out": {},
+        "research_needs": {},
     }
     for name in legs:
         held = legs[name][1::2]
@@ -177,15 +200,55 @@ def main() -> None:
             "keyword_any_word": score([leg["any_word"] for leg in held]),
             "dense": score([leg["dense"] for leg in held]),
             "hybrid": score([hybrid_rank(leg, *best) for leg in held]),
+            "hybrid_served": score(
+                [hybrid_rank(leg, DEFAULT_FUSION, SERVED_MIN_SIMILARITY) for leg in held]
+            ),
         }
+    for split, pairs in need_legs_by_split.items():
+        rows: dict[str, dict[str, float]] = {}
+        for (leg, grades), need in zip(
+            pairs, [n for n, _ in graded if n["split"] == split], strict=True
+        ):
+            measured = need_rows(leg, best)
+            measured["hybrid as served before #17 (top 30, from the pools' run)"] = before(need)
+            for row, ranked in measured.items():
+                got = rows.setdefault(row, {"ndcg": 0.0, "recall": 0.0})
+                got["ndcg"] += ndcg(ranked, grades) / len(pairs)
+                got["recall"] += recall_at(ranked, grades) / len(pairs)
+        report["research_needs"][split] = {
+            "needs": len(pairs),
+            "median_words": statistics.median(leg["words"] for leg, _ in pairs) if pairs else 0,
+            "rows": rows,
+        }
+    held_needs = report["research_needs"]["report"]["rows"]
+    hybrid_needs = held_needs["hybrid as served (defaults)"]["ndcg"]
+    parts_best = max(
+        held_needs["BM25, every word (hybrid's keyword side)"]["ndcg"],
+        held_needs["dense, whole query"]["ndcg"],
+    )
+    title_recall = report["held_out"]["title"]["hybrid_served"]["recall"]
+    long_mrr = report["held_out"]["long"]["hybrid_served"]["mrr"]
+    checks = {
+        f"research needs: hybrid nDCG@10 {hybrid_needs:.3f} >= best part {parts_best:.3f} + "
+        f"{BARS['needs_margin']}": hybrid_needs >= parts_best + BARS["needs_margin"],
+        f"titles: hybrid recall@10 {title_recall:.3f} >= {BARS['title_recall']}": title_recall
+        >= BARS["title_recall"],
+        f"removed sentences: hybrid MRR@10 {long_mrr:.3f} >= {LONG_MRR_BEFORE} - "
+        f"{BARS['long_drop']}": long_mrr >= LONG_MRR_BEFORE - BARS["long_drop"],
+    }
+    report["bars"] = dict(checks)
     report["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search_quality.json").write_text(json.dumps(report, indent=1) + "\n")
     lines = [
         "# Search quality (bench/search_quality.py)",
         "",
-        f"{len(records):,} real papers; {args.queries} queries per set, tuned on the even half, "
-        f"reported on the odd half. Tuned: {best[0]}, min_similarity {best[1]}.",
+        f"{len(records):,} real papers for titles and removed sentences; {args.queries} queries "
+        "per set, tuned on the even half, reported on the odd half. Research needs: "
+        f"{len(graded)} graded needs over the {len(needs.corpus_records(args.shared)):,}-paper "
+        "corpus of bench/data/research_needs, tuned on the `tune` half, reported on `report`.",
+        f"One fusion for all three sets: {best[0]}, min_similarity {best[1]}. Served defaults: "
+        f"{DEFAULT_FUSION}, min_similarity {SERVED_MIN_SIMILARITY} (hybrid_served; the bars).",
         "keyword = the keyword mode (every word required); keyword_any_word = hybrid's BM25 side.",
         "",
         "| Set | Method | recall@10 | MRR@10 |",
@@ -194,8 +257,24 @@ def main() -> None:
     for name, methods in report["held_out"].items():
         for method, s in methods.items():
             lines.append(f"| {name} | {method} | {s['recall']:.3f} | {s['mrr']:.3f} |")
+    lines += [
+        "",
+        "## Research needs (nDCG@10 and recall@100, linear gains, unjudged = 0)",
+        "",
+        "| Row | tune nDCG@10 | report nDCG@10 | report recall@100 |",
+        "|---|---:|---:|---:|",
+    ]
+    tune_rows = report["research_needs"]["tune"]["rows"]
+    for row, got in held_needs.items():
+        lines.append(
+            f"| {row} | {tune_rows[row]['ndcg']:.3f} | {got['ndcg']:.3f} | {got['recall']:.3f} |"
+        )
+    lines += ["", "## Bars (#17)", ""]
+    lines += [f"- {'met' if ok else 'MISSED'}: {text}" for text, ok in checks.items()]
     (RESULTS / "search_quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    if not all(checks.values()):
+        raise SystemExit(1)
 
 
 def legs_of(opened: Any, embedder: OnnxEmbedder, text: str, target: str) -> dict[str, Any]:
@@ -239,6 +318,146 @@ def score(ranks: list[int | None]) -> dict[str, float]:
     return {
         "recall": sum(r is not None for r in ranks) / len(ranks),
         "mrr": sum(1 / r for r in ranks if r is not None) / len(ranks),
+    }
+
+
+# Issue #17's bars, checked on the held-out halves (report halves) of this run.
+BARS = {
+    "needs_margin": 0.05,  # hybrid nDCG@10 >= max(BM25, dense) + this, research needs
+    "title_recall": 0.99,  # hybrid recall@10 on titles
+    "long_drop": 0.02,  # hybrid MRR@10 on removed sentences drops by at most this vs before
+}
+# Hybrid MRR@10 on the removed-sentences set before #17 (bench/results/search_quality.md, 6735da0).
+LONG_MRR_BEFORE = 0.752
+
+
+def ndcg(ranked: list[str], grades: dict[str, int], k: int = K) -> float:
+    """nDCG@k with linear gains (trec_eval's default); unjudged papers count as 0."""
+    dcg = sum(grades.get(i, 0) / math.log2(r + 2) for r, i in enumerate(ranked[:k]))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    best = sum(g / math.log2(r + 2) for r, g in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def recall_at(ranked: list[str], grades: dict[str, int], k: int = DEEP) -> float:
+    relevant = {i for i, g in grades.items() if g > 0}
+    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+
+
+def graded_needs() -> list[tuple[dict[str, Any], dict[str, int]]]:
+    """The research needs that have grades, with their grades (paper id -> 0/1/2)."""
+    found = []
+    for need in needs.read_queries():
+        path = needs.DATA / "qrels" / f"{need['id']}.json"
+        if path.exists():
+            grades = {k: int(v["grade"]) for k, v in json.loads(path.read_text()).items()}
+            found.append((need, grades))
+    return found
+
+
+def _sentences(text: str) -> list[str]:
+    pieces = [p.strip() for p in re.split(r"(?<=[.!?;])\s+", text) if p.strip()]
+    glued: list[str] = []
+    for piece in pieces:  # a very short piece joins the one before
+        if glued and len(piece.split()) < 6:
+            glued[-1] += " " + piece
+        else:
+            glued.append(piece)
+    return glued or [text]
+
+
+def _rarest(keyword: Any, words: list[str], n: int) -> list[str]:
+    frequency = {
+        w: sum(keyword._searcher.doc_freq(f, w) for f in ("title", "abstract")) for w in words
+    }
+    return sorted((w for w in words if frequency[w]), key=lambda w: frequency[w])[:n]
+
+
+def need_legs(opened: Any, embedder: OnnxEmbedder, text: str) -> dict[str, Any]:
+    """One research need's candidate lists as the service computes them, plus the variants the
+    issue asks to measure (a cut-down BM25, the query embedded in pieces, dense feedback)."""
+    query = parse_query(text[:2000], limit=DEEP)
+    keyword, vectors = opened.keyword, opened.vectors
+    vector = embedder.embed([query.semantic_text])[0]
+
+    def nearest_to(v: Any) -> list[tuple[str, float]]:
+        return [
+            (vectors.ids[r], c) for r, c in vectors.nearest(v, POOL, keep=None, exact_max=10**9)
+        ]
+
+    nearest = nearest_to(vector)
+    lexical = keyword.search_any(query, limit=POOL)
+    words = keyword.any_words(query)
+    cut = _rarest(keyword, words, 24)
+    cut_text = " ".join(cut)
+    lexical_cut = keyword.search_any(parse_query(cut_text, limit=DEEP), limit=POOL) if cut else []
+    pieces = embedder.embed(_sentences(query.semantic_text))
+    mean = np.asarray(pieces).mean(axis=0)
+    mean = mean / np.linalg.norm(mean)
+    cosines = dict(nearest)
+    for arxiv_id, _ in lexical:
+        if arxiv_id not in cosines and (v := vectors.vector_of(arxiv_id)) is not None:
+            cosines[arxiv_id] = float(v @ vector)
+    return {
+        "lexical": lexical,
+        "lexical_cut": lexical_cut,
+        "nearest": nearest,
+        "nearest_pieces": nearest_to(mean),
+        "cosines": cosines,
+        "vector": vector,
+        "nearest_to": nearest_to,
+        "vectors": vectors,
+        "matches": keyword.matching_ids(query, {i for i, _ in lexical} | {i for i, _ in nearest}),
+        "words": len(words),
+    }
+
+
+def before(need: dict[str, Any]) -> list[str]:
+    """The served hybrid's top 30 before #17, as the pools recorded it (bench/research_needs.py
+    pools, run on 6735da0's search): the 24 rarest words, a 3x title boost."""
+    ranks = json.loads((needs.DATA / "pools" / f"{need['id']}.ranks.json").read_text())
+    return list(ranks["rankings"]["hybrid"])
+
+
+def need_ranking(leg: dict[str, Any], fusion: Fusion, threshold: float) -> list[str]:
+    fused = fuse(leg["lexical"], leg["nearest"], leg["cosines"], fusion)
+    return [i for i, _ in fused if i in leg["matches"] or leg["cosines"].get(i, -1.0) >= threshold]
+
+
+def rrf_ids(*rankings: list[str], k: float = 60.0) -> list[str]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, arxiv_id in enumerate(ranking, start=1):
+            scores[arxiv_id] = scores.get(arxiv_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores, key=lambda i: (-scores[i], i))
+
+
+def need_rows(leg: dict[str, Any], best: tuple[Fusion, float]) -> dict[str, list[str]]:
+    """Every measured ranking of one need, by row name."""
+    ids = lambda pairs: [i for i, _ in pairs]  # noqa: E731
+    lexical, dense = ids(leg["lexical"]), ids(leg["nearest"])
+    hybrid = need_ranking(leg, *best)
+    vectors = leg["vectors"]
+    top = [v for i in hybrid[:5] if (v := vectors.vector_of(i)) is not None]
+    feedback = leg["vector"] + 0.7 * np.mean(top, axis=0) if top else leg["vector"]
+    feedback = feedback / np.linalg.norm(feedback)
+    return {
+        "BM25, every word (hybrid's keyword side)": lexical,
+        "BM25, the 24 rarest words (before #17)": ids(leg["lexical_cut"]),
+        "dense, whole query": dense,
+        "dense, query embedded by sentence (mean)": ids(leg["nearest_pieces"]),
+        "RRF k=60 of BM25 every word and dense": rrf_ids(lexical, dense),
+        "score fusion a=0.8 of BM25 every word and dense": need_ranking(
+            leg, Fusion("convex", alpha=0.8), best[1]
+        ),
+        "RRF of BM25, dense and dense by sentence": rrf_ids(
+            lexical, dense, ids(leg["nearest_pieces"])
+        ),
+        "hybrid + dense feedback from its top 5": rrf_ids(
+            lexical, ids(leg["nearest_to"](feedback))
+        ),
+        "hybrid, the tuned pick": hybrid,
+        "hybrid as served (defaults)": need_ranking(leg, DEFAULT_FUSION, SERVED_MIN_SIMILARITY),
     }
 
 

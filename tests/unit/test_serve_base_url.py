@@ -19,6 +19,9 @@ from dailypapers.cli.serve_command import base_url_warning
         ("https://papers.example.org", "127.0.0.1", 8000),
         ("http://papers.example.org:8080", "0.0.0.0", 8000),
         ("http://192.0.2.10:8000", "127.0.0.1", 8001),
+        # https names a TLS-terminating proxy in front: serve itself speaks plain HTTP.
+        ("https://localhost", "127.0.0.1", 8000),
+        ("https://127.0.0.1:8443", "127.0.0.1", 8000),
     ],
 )
 def test_no_warning_when_the_links_reach_the_server_or_a_proxy_fronts_it(
@@ -30,7 +33,7 @@ def test_no_warning_when_the_links_reach_the_server_or_a_proxy_fronts_it(
 def test_a_local_base_url_on_another_port_warns_and_says_how_to_fix_it() -> None:
     warning = base_url_warning("http://127.0.0.1:8000", "127.0.0.1", 8001)
     assert warning is not None
-    assert warning.startswith("warning: base_url is http://127.0.0.1:8000")
+    assert warning.startswith("base_url is http://127.0.0.1:8000")
     assert "this server answers on http://127.0.0.1:8001" in warning
     assert "feeds and emails" in warning
     assert "DAILYPAPERS_BASE_URL=http://127.0.0.1:8001" in warning

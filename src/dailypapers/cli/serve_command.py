@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import shutil
@@ -65,8 +66,8 @@ def serve(
         os.environ[CONFIG_FILE_ENV] = str(state.config_file.resolve())
     if access_log is not None:
         os.environ["DAILYPAPERS_ACCESS_LOG"] = "true" if access_log else "false"
-    if warning is not None:
-        click.echo(warning, err=True)
+    if warning is not None:  # a log record: one JSON line where logs are JSON
+        log.warning("%s", warning)
     folder, temporary = _metrics_dir(metrics_dir, workers)
     click.echo(f"serving on {_origin(host, port)} with {workers} worker(s)")
     try:
@@ -111,15 +112,16 @@ def base_url_warning(base_url: str, host: str, port: int) -> str | None:
     """The warning to print when the links the site writes (feeds, emails) would not reach the
     server `serve --host host --port port` starts; None when they would, or cannot be judged.
 
-    Only a base_url on a local address (localhost, 127.0.0.1, ::1, 0.0.0.0) is checked: that is
-    the default, and the demo's, and such a link works only when it names the port served and
-    the server listens on a local address. A base_url on any other host is taken to be the public
-    address of a reverse proxy, whose port rightly differs from the app's, and is never warned
-    about. All local names count as one host, since each reaches a server on 127.0.0.1 or
-    0.0.0.0.
+    Only an http base_url on a local address (localhost, 127.0.0.1, ::1, 0.0.0.0) is checked:
+    that is the default, and the demo's, and such a link works only when it names the port served
+    and the server listens on a local address. An https base_url names a TLS-terminating proxy in
+    front (serve speaks plain HTTP). A base_url on any other host is taken to be the public
+    address of a reverse proxy too. In both cases the proxy's port rightly differs from the
+    app's, and nothing is said. All local names count as one host, since each reaches a server on
+    127.0.0.1 or 0.0.0.0.
     """
     parts = urlsplit(base_url)
-    if not parts.hostname or not is_local_host(parts.hostname):
+    if parts.scheme != "http" or not parts.hostname or not is_local_host(parts.hostname):
         return None
     try:
         linked_port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
@@ -130,7 +132,7 @@ def base_url_warning(base_url: str, host: str, port: int) -> str | None:
     served = _origin(host, port)
     or_port = f", or serve with --port {linked_port}" if is_local_host(host) else ""
     return (
-        f"warning: base_url is {base_url} but this server answers on {served}: the links in "
+        f"base_url is {base_url} but this server answers on {served}: the links in "
         f"feeds and emails (sign-in, digests) will point at {base_url}. To match, set "
         f"DAILYPAPERS_BASE_URL={served} (or base_url in the config file){or_port}."
     )
@@ -139,6 +141,8 @@ def base_url_warning(base_url: str, host: str, port: int) -> str | None:
 def _origin(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
+
+log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 

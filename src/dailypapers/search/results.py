@@ -61,6 +61,8 @@ class SearchResult:
     # The mode that ran: "keyword" when semantic search was asked for but is unavailable (no
     # vectors yet, no exported model) or does not apply (browse, date or upvote order).
     mode: Mode = "keyword"
+    # Hybrid only: how many distinct words of the query its keyword side ranked by.
+    words_read: int = 0
 
     @property
     def has_next_page(self) -> bool:

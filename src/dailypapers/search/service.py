@@ -62,6 +62,7 @@ def _search_papers(
     only_ids: Collection[str] | None = None
     similarities: dict[str, float] = {}
     mode: Mode = "keyword"
+    words_read = 0
     months: tuple[MonthCount, ...] = ()
     with_vectors = _with_vectors(db, index, opened, query, with_months)
     if with_vectors is not None:
@@ -72,6 +73,7 @@ def _search_papers(
             with_vectors.similarities,
         )
         mode, with_months = query.mode, False
+        words_read = with_vectors.words
     elif query.min_upvotes or query.sort == "upvotes":
         page, total, only_ids = _with_live_upvotes(db, keyword, query)
     else:
@@ -100,6 +102,7 @@ def _search_papers(
         elapsed_ms=(time.perf_counter() - started) * 1_000,
         generation=opened.generation,
         mode=mode,
+        words_read=words_read,
     )
 
 

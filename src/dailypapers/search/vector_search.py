@@ -48,6 +48,8 @@ class VectorPage:
     total: int
     months: tuple[MonthCount, ...]
     similarities: dict[str, float]
+    # How many of the query's words the keyword side ranked by (hybrid); 0 in semantic mode.
+    words: int = 0
 
 
 def vector_search(
@@ -81,7 +83,8 @@ def vector_search(
         chart = _months(vectors, [i for i, _ in hits]) if with_months else ()
         window = hits[query.offset : query.offset + query.limit]
         return VectorPage(window, len(hits), chart, cosines)
-    lexical = keyword.search_any(query, limit=wanted, only_ids=only_ids)
+    words = keyword.any_words(query)
+    lexical = keyword.search_any(query, limit=wanted, only_ids=only_ids, words=words)
     cosines.update(vectors.cosines([i for i, _ in lexical if i not in cosines], vector))
     # A keyword candidate over the threshold is a semantic hit as well, though past the nearest.
     counted = {i for i, _ in hits}
@@ -110,7 +113,9 @@ def vector_search(
     months: tuple[MonthCount, ...] = ()
     if with_months:
         months = _merge_months(keyword.months(query, only_ids=only_ids), vectors, semantic_only)
-    return VectorPage(shown[query.offset : end], max(total, len(shown)), months, cosines)
+    return VectorPage(
+        shown[query.offset : end], max(total, len(shown)), months, cosines, words=len(words)
+    )
 
 
 def _nearest(

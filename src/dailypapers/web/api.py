@@ -10,7 +10,7 @@ from fastapi import Query, Request, Response
 from dailypapers import catalog
 from dailypapers.domain.periods import parse_period
 from dailypapers.search import search_papers
-from dailypapers.search.query import MAX_OFFSET, parse_query
+from dailypapers.search.query import DEFAULT_MODE, MAX_OFFSET, Mode, parse_query
 from dailypapers.web.api_models import (
     DAY_PATTERN,
     MONTH_PATTERN,
@@ -98,6 +98,13 @@ def api_search(
     ] = "",
     limit: Annotated[int, Query(ge=1, le=catalog.MAX_SEARCH_LIMIT)] = 50,
     p: Page = 0,
+    mode: Annotated[
+        Mode,
+        Query(
+            description="hybrid (words and meaning, the default), keyword or semantic; the "
+            "mode that ran is in the X-Search-Mode header (keyword where meaning cannot apply)."
+        ),
+    ] = DEFAULT_MODE,
 ) -> Response:
     """Papers matching `q`, most relevant first, in the daily-entry shape.
 
@@ -107,7 +114,7 @@ def api_search(
     """
     if p * limit > MAX_OFFSET:
         return cached(request, "[]", "application/json", max_age=LIST_MAX_AGE_SECONDS)
-    query = parse_query(q, page=p + 1, limit=limit)
+    query = parse_query(q, page=p + 1, limit=limit, mode=mode)
     result = search_papers(state.services.db, state.services.search_index, query)
     entries = [
         {
@@ -117,7 +124,13 @@ def api_search(
         }
         for hit in result.hits
     ]
-    return cached(request, _json(entries), "application/json", max_age=LIST_MAX_AGE_SECONDS)
+    return cached(
+        request,
+        _json(entries),
+        "application/json",
+        max_age=LIST_MAX_AGE_SECONDS,
+        headers={"X-Search-Mode": result.mode},
+    )
 
 
 def api_similar(

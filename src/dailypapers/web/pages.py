@@ -278,6 +278,23 @@ def mode_note(query: SearchQuery, ran: str) -> str | None:
     return "semantic search is not set up on this hub yet (no paper vectors), so keyword only"
 
 
+# A query this long reads as a description of a need rather than as keywords.
+DESCRIPTION_WORDS = 12
+
+
+def reading_note(query: SearchQuery, ran: str, words_read: int) -> str | None:
+    """How a long query was read, so a user knows a pasted paragraph works; None for short ones."""
+    if len(query.text.split()) < DESCRIPTION_WORDS:
+        return None
+    if ran == "hybrid":
+        return f"Read as a description: searched by meaning and by {words_read} of its words."
+    if ran == "semantic":
+        return "Read as a description: searched by meaning."
+    if query.mode == "keyword":
+        return "Keyword search wants every word in one paper; Hybrid reads a paragraph by meaning."
+    return None
+
+
 def search_page(
     request: Request,
     state: State,
@@ -306,6 +323,7 @@ def search_page(
         filters=filters,
         chart=month_chart(result.months) if result else None,
         mode_note=mode_note(query, result.mode) if result else None,
+        reading=reading_note(query, result.mode, result.words_read) if result else None,
         feeds=[
             ("This search (RSS)", with_query("/feeds/search.rss", **filters)),
             ("This search (Atom)", with_query("/feeds/search.atom", **filters)),

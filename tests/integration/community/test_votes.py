@@ -69,6 +69,7 @@ def test_a_double_vote_counts_once_and_the_voter_sees_it_at_once(community: Comm
     assert page.headers["cache-control"] == "private, no-cache"
     assert re.search(
         r'aria-pressed="true"[^>]*>\s*<span aria-hidden="true">▲</span>\s*'
+        r'(?:<span class="label">Upvoted</span>\s*)?'
         rf'<span class="count">{baseline + 1}</span>',
         page.text,
     )

@@ -20,7 +20,6 @@ from dailypapers.search.keyword.schema import (
     FIELD_NAMES,
     SCHEMA,
     STOP_TERMS,
-    STOP_WORDS,
     TITLE_PHRASE_BOOST,
     CorruptIndex,
     ResultOrder,
@@ -95,27 +94,20 @@ class KeywordSearcher:
         return KeywordHits(pairs, int(getattr(result, "count", 0) or 0))
 
     def search_any(
-        self, query: Query, *, limit: int, only_ids: Collection[str] | None = None
+        self,
+        query: Query,
+        *,
+        limit: int,
+        only_ids: Collection[str] | None = None,
+        words: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
         """The top `limit` papers by BM25 over any of the query's plain words (title and abstract),
         fielded clauses, exclusions and filters still required: hybrid's keyword ranking, which
-        a long natural-language query needs (every word required would match nothing)."""
-        words: dict[str, None] = {}
-        for clause in query.wanted:
-            if clause.field is None:
-                for token in ANALYZERS["dp_text"].analyze(clause.text):
-                    if token not in STOP_WORDS and not token.isdigit():
-                        words.setdefault(token, None)
+        a long natural-language query needs (every word required would match nothing).
+        `words`: the query's any_words() when the caller has them already."""
+        words = self.any_words(query) if words is None else words
         if not words:
             return []
-        if len(words) > ANY_WORDS_MAX:
-            frequency = {
-                w: sum(self._searcher.doc_freq(f, w) for f in ANY_WORDS_FIELDS) for w in words
-            }
-            found = sorted((w for w in words if frequency[w]), key=lambda w: frequency[w])
-            words = dict.fromkeys(found[:ANY_WORDS_MAX])
-            if not words:
-                return []
         any_word = tantivy.Query.boolean_query(
             [
                 (Occur.Should, tantivy.Query.boost_query(tantivy.Query.term_query(SCHEMA, f, w), b))
@@ -131,6 +123,22 @@ class KeywordSearcher:
             clauses.append((Occur.Must, tantivy.Query.const_score_query(condition, 0.0)))
         result = self._searcher.search(tantivy.Query.boolean_query(clauses), limit=limit)
         return [(self._id(address), float(score)) for score, address in result.hits]
+
+    def any_words(self, query: Query) -> list[str]:
+        """The indexed terms hybrid's BM25 side ranks by: every content word of the query's
+        plain text (all of a pasted paragraph, not only its first MAX_CLAUSES words), stop words
+        and numbers left out, each once; BM25's IDF already weights the rare ones. Past
+        ANY_WORDS_MAX distinct words (a 2,000-character query has about 150) the rarest are kept."""
+        words = dict.fromkeys(
+            token
+            for token in ANALYZERS["dp_text"].analyze(query.semantic_text)
+            if token not in STOP_TERMS and not token.isdigit()
+        )
+        if len(words) <= ANY_WORDS_MAX:
+            return list(words)
+        frequency = {w: sum(self._searcher.doc_freq(f, w) for f in ANY_WORDS_FIELDS) for w in words}
+        rarest = sorted((w for w in words if frequency[w]), key=lambda w: frequency[w])
+        return rarest[:ANY_WORDS_MAX]
 
     def matching_ids(
         self, query: Query, arxiv_ids: Collection[str], *, constraints_only: bool = False
