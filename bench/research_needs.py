@@ -40,7 +40,8 @@ from dailypapers.search.service import search_papers
 from dailypapers.services import semantic_config
 from dailypapers.store import open_database
 from dailypapers.store.migrate import upgrade
-from search_quality import ROOT  # bench/ is on sys.path when this file runs as a script
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT / "bench" / "data" / "research_needs"
 TOP = 30
