@@ -72,8 +72,7 @@ def make_runtime(directory: Path, *, use_torch: bool = False) -> None:
         return
     from dailypapers.search.onnx_build import build_runtime  # it imports this module's steps
 
-    seconds = build_runtime(packaged_weights(), directory)
-    log.info("built %s in %s (%.1f s, no torch)", MINILM_ID, directory, seconds)
+    build_runtime(packaged_weights(), directory)  # it logs what it built and how long it took
 
 
 def _export_format(directory: Path) -> int | None:
