@@ -71,6 +71,25 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{request_id}]" if request_id else text
 
 
+# Loggers whose INFO records are ours to show; below DEBUG, everyone else's must reach WARNING
+# (onnxruntime's quantiser alone writes hundreds of INFO lines to the root logger).
+OWN_LOGGERS = ("dailypapers", "uvicorn")
+
+
+class OwnInfoOnly(logging.Filter):
+    """Passes every record at WARNING and above, and below it only our own loggers' records,
+    unless the handler's level is DEBUG (`-v`, DAILYPAPERS_LOG_LEVEL=DEBUG): then everything."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.level <= logging.DEBUG or record.levelno >= logging.WARNING:
+            return True
+        return record.name.split(".")[0] in OWN_LOGGERS
+
+
 def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     """Send records at `level` and above to stderr in `log_format`.
 
@@ -88,6 +107,7 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_OUR_HANDLER)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(OwnInfoOnly(logging.getLevelName(level)))
     root.addHandler(handler)
     root.setLevel(level)
 

@@ -13,6 +13,7 @@ import pytest
 from dailypapers.logs import (
     REQUEST_ID,
     JsonFormatter,
+    OwnInfoOnly,
     TextFormatter,
     configure_logging,
     loggable_path,
@@ -166,3 +167,18 @@ def test_an_insane_request_id_is_replaced() -> None:
     seen, header = call("127.0.0.1", {"X-Request-ID": "bad id\twith spaces"}, ["127.0.0.1"])
     assert seen["rid"] == header
     assert header != "bad id\twith spaces" and len(header) == 32
+
+
+def test_other_libraries_info_records_are_left_out_unless_debugging() -> None:
+    """#18: onnxruntime's quantiser writes hundreds of INFO lines to the root logger."""
+
+    def record(name: str, level: int) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, "message", None, None)
+
+    quiet = OwnInfoOnly(logging.INFO)
+    assert quiet.filter(record("dailypapers.search.onnx_build", logging.INFO))
+    assert quiet.filter(record("uvicorn.error", logging.INFO))
+    assert not quiet.filter(record("root", logging.INFO))
+    assert not quiet.filter(record("onnxruntime.quantization", logging.INFO))
+    assert quiet.filter(record("onnxruntime.quantization", logging.WARNING))
+    assert OwnInfoOnly(logging.DEBUG).filter(record("root", logging.INFO))
