@@ -9,7 +9,7 @@ SAMPLE := sample
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo demo-data test test-fast lint fmt docs lock system-deps clean bench
+.PHONY: install demo demo-data test test-fast lint fmt docs lock system-deps system-check clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,23 @@ $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "note: install Node.js and npm for the browser tests' accessibility checks (axe-core)"; fi
 
-# Debian packages the browser tests and benchmarks drive: Chromium (Playwright) and wrk.
+# Debian packages the browser, proxy and backup tests and the benchmarks drive. `make test` only
+# checks for them (system-check); installing them is this separate step, which .ci/run calls.
+SYSTEM_TOOLS := chromium wrk nginx openssl pg_restore psql
 system-deps:
-	@if command -v chromium >/dev/null && command -v wrk >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null && command -v pg_restore >/dev/null && command -v psql >/dev/null; then :; \
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "system-deps: installing Debian's chromium, wrk, nginx, openssl and postgresql-client with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk nginx openssl postgresql-client >/dev/null; \
-	else echo "note: install Debian's chromium, wrk, nginx, openssl and postgresql-client for the browser, proxy, backup tests and benchmarks"; fi
+	else echo "system-deps: install chromium, wrk, nginx, openssl and the PostgreSQL client tools with your system's package manager (this step needs root and apt-get)"; fi
+
+system-check:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make test: missing system tools:$$missing. The tests that need them skip here (and fail under CI=true)."; \
+		echo "  Install them with 'make system-deps' (root, Debian) or your package manager; see README.md."; \
+	fi
 
 demo-data: install
 	$(BIN)/dailypapers init
@@ -43,7 +54,7 @@ demo-data: install
 demo: demo-data
 	DAILYPAPERS_BASE_URL="$${DAILYPAPERS_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/dailypapers serve --host $(HOST) --port $(PORT)
 
-test: install system-deps $(NODE_STAMP)
+test: install system-check $(NODE_STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=90 --durations=15
 
 test-fast: install
