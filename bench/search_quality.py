@@ -40,7 +40,7 @@ from dailypapers.ingest.importer import import_file
 from dailypapers.search import SearchIndex, catch_up, parse_query
 from dailypapers.search.embedder import MINILM_ID, OnnxEmbedder, model_dir
 from dailypapers.search.hybrid import DEFAULT_FUSION, Fusion, fuse
-from dailypapers.search.onnx_export import ensure_exported
+from dailypapers.search.model_files import ensure_exported
 from dailypapers.search.paper_vectors import import_vectors, refresh_vectors
 from dailypapers.store import open_database
 from dailypapers.store.migrate import upgrade

@@ -6,11 +6,14 @@ validates. (deploy/nginx.conf itself is run by tests/integration/test_deployment
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
+import yaml
 
 from dailypapers.cli import main
 from dailypapers.config import Settings
@@ -76,8 +79,65 @@ def test_the_example_environment_file_is_valid(monkeypatch: pytest.MonkeyPatch) 
 
 def test_docs_quote_the_deploy_files_as_they_are() -> None:
     doc = (DEPLOY.parent / "docs" / "deploy.md").read_text()
-    for path in sorted(DEPLOY.iterdir()):
+    quoted = [p for p in sorted(DEPLOY.rglob("*")) if p.is_file()]
+    for path in [*quoted, DEPLOY.parent / "Dockerfile", DEPLOY.parent / "compose.yaml"]:
         assert path.read_text().rstrip("\n") in doc, f"docs/deploy.md quotes an old {path.name}"
+
+
+def _compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY.parent / "compose.yaml").read_text())
+    return loaded
+
+
+ENTRYPOINT_ROLES = {"setup", "serve"}  # deploy/docker/entrypoint.sh; anything else is a command
+
+
+def test_compose_runs_two_app_workers_a_scheduler_and_postgres() -> None:
+    services = _compose()["services"]
+    assert services["db"]["image"].startswith("postgres:")
+    built = {name: spec for name, spec in services.items() if spec.get("build") == "."}
+    commands = {name: spec["command"] for name, spec in built.items()}
+    assert sorted(c[0] for c in commands.values()) == ["schedule", "serve", "serve", "setup"]
+    for name, spec in built.items():
+        if name != "setup":  # the rest start once the schema (and sample) are in
+            assert spec["depends_on"] == {"setup": {"condition": "service_completed_successfully"}}
+
+
+def test_compose_commands_parse_and_its_settings_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    services = _compose()["services"]
+    for name, spec in services.items():
+        if spec.get("build") != ".":
+            continue
+        command, *args = spec["command"]
+        if command == "serve":  # the entry point adds --host and --port
+            args = ["--host", "0.0.0.0", "--port", "8000", *args]
+        if command not in ENTRYPOINT_ROLES or command == "serve":
+            with click.Context(main) as ctx:
+                sub = main.get_command(ctx, command)
+                assert sub is not None, f"{name} runs an unknown command {command!r}"
+                sub.make_context(command, args, parent=ctx)
+        for key, value in spec["environment"].items():
+            if key == "DAILYPAPERS_LOAD_SAMPLE":  # read by the entry point
+                continue
+            assert key.removeprefix("DAILYPAPERS_").lower() in Settings.model_fields, key
+            # ${VAR:-default} and ${VAR:?message}: the default, or a stand-in secret.
+            resolved = re.sub(
+                r"\$\{(\w+):([-?])([^}]*)\}",
+                lambda m: m.group(3) if m.group(2) == "-" else "x" * 48,
+                str(value),
+            )
+            monkeypatch.setenv(key, resolved)
+        settings = Settings()
+        assert settings.effective_database_url.startswith("postgresql+psycopg://dailypapers:")
+
+
+def test_the_image_runs_as_a_user_without_torch() -> None:
+    dockerfile = (DEPLOY.parent / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.1[1-9]-slim$", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER dailypapers$", dockerfile, re.MULTILINE)
+    assert "torch" not in dockerfile.replace("no torch", "")
+    install = (DEPLOY / "docker" / "install.sh").read_text()
+    assert "--no-deps" in install and "[export]" not in install
 
 
 def test_serve_empties_only_prometheus_files_from_the_metrics_folder(

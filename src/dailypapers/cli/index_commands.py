@@ -60,7 +60,7 @@ def index(state: State, rebuild: bool, embed: bool, quiet: bool) -> None:
 def _embed(services: Services, quiet: bool) -> None:
     if not has_runtime_files(services.vectors.model_dir):
         try:
-            from dailypapers.search.onnx_export import ensure_exported
+            from dailypapers.search.model_files import ensure_exported
 
             ensure_exported(services.vectors.model_dir)
         except DailyPapersError as exc:
@@ -113,7 +113,7 @@ def vectors_export(state: State, force: bool, use_torch: bool) -> None:
     torch; --torch exports it with torch instead (pip install 'dailypapers[export]'). Serving
     needs only these files (onnxruntime).
     """
-    from dailypapers.search.onnx_export import ensure_exported, make_runtime
+    from dailypapers.search.model_files import ensure_exported, make_runtime
 
     with friendly_errors(state), open_services(state) as services:
         if force:

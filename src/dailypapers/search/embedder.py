@@ -1,8 +1,9 @@
 """Turning text into vectors: the `Embedder` protocol, the serving runtime (onnxruntime +
 tokenizers over the ONNX file exported once into the data directory) and a tiny deterministic
-`HashEmbedder` for plumbing tests. The only module that imports onnxruntime or tokenizers, lazily.
+`HashEmbedder` for plumbing tests. The only serving module that imports onnxruntime or
+tokenizers, lazily.
 
-It never exports the model (torch lives in `search/onnx_export.py`, an export-only extra).
+It never makes the model files (`search/model_files.py` does, once, without torch).
 """
 
 from __future__ import annotations

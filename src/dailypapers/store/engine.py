@@ -107,7 +107,13 @@ def open_database(url: str, **engine_options: Any) -> Database:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-        engine = create_engine(url, pool_pre_ping=True, **engine_options)
+        try:
+            engine = create_engine(url, pool_pre_ping=True, **engine_options)
+        except ModuleNotFoundError as exc:  # the driver is the postgres extra
+            raise ConfigurationError(
+                f"PostgreSQL needs its driver, which is not installed ({exc.name}): "
+                "pip install 'dailypapers[postgres]'"
+            ) from exc
         outages.install(engine)
         return Database(engine)
     raise ConfigurationError(

@@ -75,7 +75,7 @@ RESEARCH_NEED = (
 def minilm(shared_dir: Path) -> Path:
     """The exported model in the repository's data directory, exported on first need."""
     try:
-        from dailypapers.search.onnx_export import ensure_exported
+        from dailypapers.search.model_files import ensure_exported
     except ImportError as exc:  # pragma: no cover - the export extra is missing
         require(False, f"the export extra is not installed: {exc}")
     directory = model_dir(REPO / "data")
