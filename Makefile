@@ -71,8 +71,8 @@ system-check:
 
 demo-data: install
 	$(BIN)/dailypapers init
-	$(BIN)/dailypapers import --quiet $(SAMPLE)/hf_daily_papers.sample.jsonl.gz
-	$(BIN)/dailypapers import --quiet $(SAMPLE)/arxiv.sample.jsonl.gz
+	$(BIN)/dailypapers import $(SAMPLE)/hf_daily_papers.sample.jsonl.gz
+	$(BIN)/dailypapers import $(SAMPLE)/arxiv.sample.jsonl.gz
 	$(BIN)/dailypapers vectors export
 	$(BIN)/dailypapers vectors import $(SAMPLE)/vectors.f16.npy --ids $(SAMPLE)/vectors.ids.txt
 

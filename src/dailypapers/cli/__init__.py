@@ -31,10 +31,16 @@ from dailypapers.config import CONFIG_FILE_ENV
     help="TOML settings file (also DAILYPAPERS_CONFIG_FILE). Environment variables override it.",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of short error messages.")
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="Show the steps' log records (-v: INFO, -vv: DEBUG, other libraries' too).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_file: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, config_file: Path | None, debug: bool, verbose: int) -> None:
     """dailypapers: a self-hostable research-papers hub."""
-    ctx.obj = State(config_file, debug)
+    ctx.obj = State(config_file, debug, verbose)
 
 
 for command in (

@@ -18,18 +18,34 @@ from dailypapers.services import Services, build
 
 
 class State:
-    """The global options (--config, --debug), handed to every command."""
+    """The global options (--config, --debug, -v), handed to every command.
 
-    def __init__(self, config_file: Path | None, debug: bool) -> None:
+    One-shot commands (init, import, index, vectors...) print one line per step themselves, so
+    their log records show from WARNING up unless log_level is set or -v is given (-v: INFO,
+    -vv: DEBUG, other libraries' records too). The services, `serve` and `schedule`, call
+    `as_service` first: their log is the settings' log_level (INFO by default)."""
+
+    def __init__(self, config_file: Path | None, debug: bool, verbose: int = 0) -> None:
         self.config_file = config_file
         self.debug = debug
+        self.verbose = verbose
+        self.service = False
+
+    def as_service(self) -> None:
+        self.service = True
 
     def settings(self) -> Settings:
         try:
-            return load_settings(self.config_file)
+            settings = load_settings(self.config_file)
         except (OSError, ValueError, RecursionError) as exc:
             # OSError: a path that is a folder or unreadable; RecursionError: TOML nested too deep.
             raise click.ClickException(f"bad settings: {exc}") from exc
+        if self.verbose:
+            level = "DEBUG" if self.verbose > 1 else "INFO"
+            return settings.model_copy(update={"log_level": level})
+        if not self.service and "log_level" not in settings.model_fields_set:
+            return settings.model_copy(update={"log_level": "WARNING"})
+        return settings
 
 
 @contextmanager

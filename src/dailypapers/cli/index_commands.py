@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,7 +65,8 @@ def _embed(services: Services, quiet: bool) -> None:
         try:
             from dailypapers.search.model_files import ensure_exported
 
-            ensure_exported(services.vectors.model_dir)
+            with model_bar(quiet) as progress:
+                ensure_exported(services.vectors.model_dir, progress=progress)
         except DailyPapersError as exc:
             click.echo(f"papers not embedded: {exc}")
             return
@@ -91,6 +95,25 @@ def _embed(services: Services, quiet: bool) -> None:
     )
 
 
+@contextmanager
+def model_bar(quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over the steps of building the model files (about 5 s), on a terminal."""
+    with click.progressbar(
+        length=1,
+        label="building the model files",
+        file=sys.stderr,
+        hidden=quiet or not sys.stderr.isatty(),
+    ) as bar:
+        done = [0]
+
+        def progress(steps_done: int, steps: int) -> None:
+            bar.length = steps
+            bar.update(steps_done - done[0])
+            done[0] = steps_done
+
+        yield progress
+
+
 @click.group()
 def vectors() -> None:
     """Paper vectors for semantic search: export the model, import precomputed vectors."""
@@ -115,10 +138,11 @@ def vectors_export(state: State, force: bool, use_torch: bool) -> None:
     """
     from dailypapers.search.model_files import ensure_exported, make_runtime
 
-    with friendly_errors(state), open_services(state) as services:
+    with friendly_errors(state), open_services(state) as services, model_bar(False) as progress:
+        directory = services.vectors.model_dir
         if force:
-            make_runtime(services.vectors.model_dir, use_torch=use_torch)
-        elif not ensure_exported(services.vectors.model_dir, use_torch=use_torch):
+            make_runtime(directory, use_torch=use_torch, progress=progress)
+        elif not ensure_exported(directory, use_torch=use_torch, progress=progress):
             click.echo(f"already exported: {services.vectors.model_dir}")
             return
         click.echo(f"exported {services.vectors.model_id} to {services.vectors.model_dir}")

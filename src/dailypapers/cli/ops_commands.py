@@ -70,6 +70,7 @@ def schedule(
     Holds a lock in the store, so a second scheduler (here or on another machine sharing
     PostgreSQL) stands by and takes over when this one stops. Each job's outcome is in `status`.
     """
+    state.as_service()
     with friendly_errors(state), open_services(state) as services:
         require_current_schema(services.db)
         stop = threading.Event()

