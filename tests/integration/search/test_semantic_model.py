@@ -8,6 +8,7 @@ import gzip
 import itertools
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,3 +207,35 @@ def test_a_long_research_need_finds_the_relevant_papers(
     top = _titles(db, index, {"q": RESEARCH_NEED, "limit": "10"})
     assert len(set(top) & set(ACTIVATION)) >= 3
     assert not any(u.lower() in t.lower() for t in top[:5] for u in UNRELATED)
+
+
+def test_a_served_worker_opens_the_query_model_before_the_first_search(
+    minilm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The uvicorn factory warms the query model up in the background (#18: the first semantic
+    query after a start paid about 200 ms for opening it)."""
+    from dailypapers.search.embedder import LazyEmbedder
+    from dailypapers.store import open_database
+    from dailypapers.store.migrate import upgrade
+    from dailypapers.web.app import create_app_from_environment
+
+    data = tmp_path / "data"
+    (data / "models").mkdir(parents=True)
+    (data / "models" / minilm.name).symlink_to(minilm)
+    monkeypatch.setenv("DAILYPAPERS_DATA_DIR", str(data))
+    monkeypatch.setenv("DAILYPAPERS_SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("DAILYPAPERS_DATABASE_URL", raising=False)
+    db = open_database(f"sqlite:///{data / 'dailypapers.sqlite3'}")
+    upgrade(db)
+    db.dispose()
+    app = create_app_from_environment()
+    services = app.state.dp.services
+    try:
+        semantic = services.search_index.semantic
+        assert semantic is not None and isinstance(semantic.embedder, LazyEmbedder)
+        deadline = time.monotonic() + 30
+        while semantic.embedder._opened is None:  # no search has been made
+            assert time.monotonic() < deadline, "the query model was not opened within 30 s"
+            time.sleep(0.05)
+    finally:
+        services.close()
