@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,10 @@ def pg_admin_url() -> str:
     return PG_ADMIN_URL
 
 
-@pytest.fixture
-def pg_url(pg_admin_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"dp_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def fresh_pg_database(pg_admin_url: str, prefix: str = "dp_test") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -60,6 +61,13 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with fresh_pg_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,16 +16,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_pg_database
 from tests.integration.deployment import free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -100,16 +97,8 @@ def test_the_wheel_installs_no_torch_and_fits_the_size_limit(venv: Path) -> None
 
 @pytest.fixture(scope="module")
 def database(pg_admin_url: str) -> Iterator[str]:
-    name = f"dp_wheel_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database(pg_admin_url, prefix="dp_wheel") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
